@@ -1,0 +1,300 @@
+"""`pejling`: the one console command, with subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiogram.exceptions import TelegramAPIError
+from aiohttp import ClientError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings, SettingsError, load_settings
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
+from surveys import people, rounds
+from surveys.errors import PejlingError
+from surveys.invites import deep_link, issue_invites
+from surveys.loader import SurveyFileError, load_survey, load_surveys
+
+DURATION = re.compile(r"^(\d{1,3})([dhw])$")
+
+
+def parse_closes(value: str, now: datetime | None = None) -> datetime:
+    """`14d`, `36h`, `2w` from now, or a date (YYYY-MM-DD, end of that day, Danish time)."""
+    from bot.i18n import DANISH_TIME
+
+    now = now or datetime.now(UTC)
+    match = DURATION.match(value.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount)}.get(
+            unit, timedelta(weeks=amount)
+        )
+        return now + delta
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise PejlingError(
+            f"--closes {value!r}: use a duration such as 14d, 36h or 2w, or a date YYYY-MM-DD"
+        ) from None
+    return day.replace(hour=23, minute=59, tzinfo=DANISH_TIME).astimezone(UTC)
+
+
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    from bot.app import prepare_database
+
+    engine = create_engine(settings.database_url)
+    try:
+        await prepare_database(settings, engine)
+        async with session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    from bot.app import build_bot
+
+    bot = build_bot(settings)
+    try:
+        me = await bot.get_me()
+    except (TelegramAPIError, ClientError, OSError) as error:
+        raise SettingsError(
+            f"BOT_USERNAME: not set, and Telegram could not be asked ({error})"
+        ) from None
+    finally:
+        await bot.session.close()
+    assert me.username is not None
+    return me.username
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
+    from bot.app import main_polling
+
+    main_polling(settings)
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
+    async def go() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    print("database is up to date")
+
+
+def cmd_unit_add(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> int:
+        return (await people.add_unit(session, args.name, args.kind)).id
+
+    print(asyncio.run(_with_session(settings, go)))
+
+
+def cmd_unit_list(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> list[str]:
+        return [f"{u.id}\t{u.kind}\t{u.name}" for u in await people.list_units(session)]
+
+    for line in asyncio.run(_with_session(settings, go)):
+        print(line)
+
+
+def cmd_citizen_add(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> int:
+        unit = await people.find_unit(session, args.unit)
+        return (await people.add_citizen(session, unit, args.name)).id
+
+    print(asyncio.run(_with_session(settings, go)))
+
+
+def cmd_invite(args: argparse.Namespace, settings: Settings) -> None:
+    role = InviteRole(args.role)
+    username = asyncio.run(_bot_username(settings))
+
+    async def go(session: AsyncSession) -> list[str]:
+        unit_id = None
+        if role == InviteRole.STAFF:
+            unit_id = (await people.find_unit(session, args.unit)).id
+        issued = await issue_invites(
+            session,
+            role,
+            ttl=settings.invite_ttl,
+            count=getattr(args, "count", 1) or 1,
+            unit_id=unit_id,
+            citizen_id=getattr(args, "citizen", None),
+        )
+        return [deep_link(username, invite.token) for invite in issued]
+
+    for link in asyncio.run(_with_session(settings, go)):
+        print(link)
+
+
+def cmd_survey_list(args: argparse.Namespace, settings: Settings) -> None:
+    for survey in load_surveys().values():
+        audiences = ",".join(a.value for a in survey.audiences)
+        print(f"{survey.id}\tv{survey.version}\t{audiences}\t{len(survey.items)} items")
+
+
+def cmd_survey_check(args: argparse.Namespace, settings: Settings) -> None:
+    survey = load_survey(Path(args.file))
+    print(f"{args.file}: survey {survey.id!r} version {survey.version} is valid")
+
+
+def cmd_round_start(args: argparse.Namespace, settings: Settings) -> None:
+    surveys = load_surveys()
+    if args.survey not in surveys:
+        raise PejlingError(f"unknown survey {args.survey!r}: known are {', '.join(surveys)}")
+    closes = parse_closes(args.closes)
+
+    async def go(session: AsyncSession) -> tuple[int, int]:
+        units = [await people.find_unit(session, ref) for ref in args.unit]
+        round_, invited = await rounds.start_round(
+            session, surveys[args.survey], units, RoundAudience(args.audience), closes
+        )
+        return round_.id, invited
+
+    round_id, invited = asyncio.run(_with_session(settings, go))
+    print(round_id)
+    print(
+        f"round {round_id}: {invited} invited now; people who join later get it too",
+        file=sys.stderr,
+    )
+
+
+def cmd_round_list(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> list[str]:
+        rows = await session.execute(
+            select(Round, SurveyVersion.survey_id, func.count(Delivery.id))
+            .join(SurveyVersion, SurveyVersion.id == Round.survey_version_id)
+            .outerjoin(Delivery, Delivery.round_id == Round.id)
+            .group_by(Round.id, SurveyVersion.survey_id)
+            .order_by(Round.id)
+        )
+        lines = []
+        for round_, survey_id, invited in rows:
+            state = "closed" if round_.closed_at else "open"
+            lines.append(
+                f"{round_.id}\t{survey_id}\t{round_.audience}\t{state}\t"
+                f"closes {round_.closes_at:%Y-%m-%d %H:%M} UTC\t{invited} invited"
+            )
+        return lines
+
+    for line in asyncio.run(_with_session(settings, go)):
+        print(line)
+
+
+def cmd_round_close(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> None:
+        await rounds.close_round(session, args.id)
+
+    asyncio.run(_with_session(settings, go))
+    print(f"round {args.id} is closed")
+
+
+# ---------------------------------------------------------------- the parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pejling", description="Telegram surveys of user-experienced quality in elder care"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="the database").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    unit = sub.add_parser("unit", help="care units").add_subparsers(dest="unit", required=True)
+    add = unit.add_parser("add", help="add a unit; prints its id")
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, choices=["care_home", "home_care"])
+    add.set_defaults(func=cmd_unit_add)
+    unit.add_parser("list", help="list the units").set_defaults(func=cmd_unit_list)
+
+    citizen = sub.add_parser("citizen", help="citizens").add_subparsers(
+        dest="citizen", required=True
+    )
+    cadd = citizen.add_parser("add", help="add a citizen; prints their id")
+    cadd.add_argument("--unit", required=True, help="unit id or name")
+    cadd.add_argument("--name", help="first name, used in relatives' questions")
+    cadd.set_defaults(func=cmd_citizen_add)
+
+    invite = sub.add_parser("invite", help="print invite links").add_subparsers(
+        dest="role", required=True
+    )
+    for role in ("citizen", "relative"):
+        p = invite.add_parser(role, help=f"invite links for a {role}")
+        p.add_argument("--citizen", type=int, required=True, help="the citizen's id")
+        p.add_argument("--count", type=int, default=1, help="how many links (relatives)")
+        p.set_defaults(func=cmd_invite)
+    staff = invite.add_parser("staff", help="an invite link for a staff member of a unit")
+    staff.add_argument("--unit", required=True)
+    staff.set_defaults(func=cmd_invite)
+    invite.add_parser("coordinator", help="an invite link for a coordinator").set_defaults(
+        func=cmd_invite
+    )
+
+    survey = sub.add_parser("survey", help="survey definitions").add_subparsers(
+        dest="survey", required=True
+    )
+    survey.add_parser("list", help="the surveys shipped").set_defaults(func=cmd_survey_list)
+    check = survey.add_parser("check", help="validate a survey file")
+    check.add_argument("file")
+    check.set_defaults(func=cmd_survey_check)
+
+    round_ = sub.add_parser("round", help="survey rounds").add_subparsers(
+        dest="round", required=True
+    )
+    start = round_.add_parser("start", help="open a round; prints its id")
+    start.add_argument("--survey", required=True)
+    start.add_argument("--unit", required=True, action="append", help="unit id or name")
+    start.add_argument("--audience", required=True, choices=[a.value for a in RoundAudience])
+    start.add_argument("--closes", default="14d", help="14d, 36h, 2w or YYYY-MM-DD")
+    start.set_defaults(func=cmd_round_start)
+    round_.add_parser("list", help="the rounds").set_defaults(func=cmd_round_list)
+    close = round_.add_parser("close", help="close a round now")
+    close.add_argument("id", type=int)
+    close.set_defaults(func=cmd_round_close)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: one clear line and a non-zero exit for any error a person can cause."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        args.func(args, settings)
+    except (PejlingError, SettingsError, SurveyFileError) as error:
+        print(f"pejling: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

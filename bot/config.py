@@ -1,0 +1,80 @@
+"""Settings, read once from the environment at start."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; its message is one line naming the setting."""
+
+
+class Settings(BaseSettings):
+    """Pejling's configuration. Every field is an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str | None = Field(default=None, description="Telegram bot token from BotFather")
+    database_url: str = "sqlite+aiosqlite:///pejling.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    bot_username: str | None = Field(
+        default=None, description="the bot's @username for invite links; asked of Telegram if unset"
+    )
+    municipality: str = "Kommunen"
+    contact: str = Field(default="", description="whom to contact, shown in the information text")
+    retention_months: int = Field(default=13, ge=1, le=120)
+    invite_ttl_days: int = Field(default=60, ge=1, le=365)
+    send_rate: float = Field(default=30.0, gt=0, le=1000)
+    sender_interval_seconds: float = Field(default=5.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (an async driver)"
+            )
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value.rstrip("/")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: str | None) -> str | None:
+        if value is not None and not TOKEN_PATTERN.match(value):
+            raise ValueError("does not look like a bot token from BotFather (digits:letters)")
+        return value
+
+    @property
+    def invite_ttl(self) -> timedelta:
+        return timedelta(days=self.invite_ttl_days)
+
+    def require_token(self) -> str:
+        """The bot token, or a SettingsError naming BOT_TOKEN."""
+        if not self.bot_token:
+            raise SettingsError("BOT_TOKEN is not set: get a token from @BotFather and set it")
+        return self.bot_token
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation errors into one line naming the setting."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "setting"
+        raise SettingsError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,55 @@
+"""Languages: gettext catalogs in locale/, the person's choice kept in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.types import TelegramObject
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+from storage.models import TelegramAccount
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "pejling"
+DEFAULT_LOCALE = "da"
+LOCALES = ("da", "en")
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+
+
+def make_i18n() -> I18n:
+    """The catalogs; Danish is the source language, so it needs no catalog of its own."""
+    return I18n(path=LOCALE_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+
+
+def normalise_locale(code: str | None) -> str:
+    """One of our locales for any language code Telegram may send ("", "en_US", "zh-hans")."""
+    base = (code or "").replace("-", "_").split("_")[0].lower()
+    return base if base in LOCALES else DEFAULT_LOCALE
+
+
+class AccountI18nMiddleware(I18nMiddleware):
+    """Picks the language the person chose with /sprog; Danish until they choose."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        account: TelegramAccount | None = data.get("account")
+        return normalise_locale(account.locale if account else None)
+
+
+def date_text(value: datetime, locale: str) -> str:
+    """A date as people write it in their language ("14. december 2026")."""
+    return format_date(value.astimezone(DANISH_TIME), format="long", locale=locale)
+
+
+def datetime_text(value: datetime, locale: str) -> str:
+    """A date and time in Danish time, in the person's language."""
+    return format_datetime(value.astimezone(DANISH_TIME), format="medium", locale=locale)
+
+
+def number_text(value: int | float, locale: str) -> str:
+    """A number in the person's language."""
+    return format_decimal(value, locale=locale)

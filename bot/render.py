@@ -1,0 +1,145 @@
+"""Turning plain results of surveys/ into Telegram texts and keyboards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import html
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import AnswerCb, BackCb, BeginCb, FinishCb, InfoCb
+from bot.config import Settings
+from bot.i18n import date_text, number_text
+from surveys.journey import DONT_KNOW, SKIP, CommentPrompt, Question, Step
+from surveys.outbox import Invitation
+from surveys.text import fill_placeholders
+
+CHECK = "✓ "
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A message to show: its HTML text and its buttons."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+def progress(index: int, total: int, locale: str) -> str:
+    return _("Spørgsmål {n} af {total}").format(
+        n=number_text(index + 1, locale), total=number_text(total, locale)
+    )
+
+
+def question_screen(question: Question, locale: str) -> Screen:
+    """One question per message: progress, the question, one answer per row."""
+    name = question.citizen_name or _(question.name_fallback)
+    text = fill_placeholders(_(question.text), name, locale)
+    builder = InlineKeyboardBuilder()
+    smileys = question.scale.smileys or [""] * len(question.scale.options)
+    for position, (label, smiley) in enumerate(
+        zip(question.scale.options, smileys, strict=True), start=1
+    ):
+        words = f"{smiley} {_(label)}".strip()
+        mark = CHECK if question.selected == str(position) else ""
+        builder.button(
+            text=mark + words,
+            callback_data=AnswerCb(d=question.delivery_id, i=question.index, v=str(position)),
+        )
+    for choice, label in ((DONT_KNOW, _("Ved ikke")), (SKIP, _("Spring over"))):
+        mark = CHECK if question.selected == choice else ""
+        builder.button(
+            text=mark + label,
+            callback_data=AnswerCb(d=question.delivery_id, i=question.index, v=choice),
+        )
+    if question.index > 0:
+        builder.button(
+            text=_("⬅️ Tilbage"), callback_data=BackCb(d=question.delivery_id, i=question.index)
+        )
+    builder.adjust(1)
+    header = html.italic(progress(question.index, question.total, locale))
+    return Screen(f"{header}\n\n{html.bold(html.quote(text))}", builder.as_markup())
+
+
+def comment_screen(prompt: CommentPrompt) -> Screen:
+    """The optional comment at the end, with the warning about names and health."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Nej tak, afslut"), callback_data=FinishCb(d=prompt.delivery_id, i=prompt.index)
+    )
+    builder.button(text=_("⬅️ Tilbage"), callback_data=BackCb(d=prompt.delivery_id, i=prompt.index))
+    builder.adjust(1)
+    text = "\n\n".join(
+        (
+            html.bold(html.quote(_(prompt.prompt))),
+            html.quote(_(prompt.warning)),
+            _(
+                "Skriv din kommentar her i chatten (højst {n} tegn), eller tryk «Nej tak, afslut»."
+            ).format(n=prompt.max_length),
+        )
+    )
+    return Screen(text, builder.as_markup())
+
+
+def step_screen(step: Step, locale: str) -> Screen:
+    if isinstance(step, Question):
+        return question_screen(step, locale)
+    return comment_screen(step)
+
+
+def thanks_screen() -> Screen:
+    return Screen(
+        _(
+            "Tak for dine svar! 🌷\n\n"
+            "Dine svar hjælper kommunen med at gøre hjælpen og plejen bedre. "
+            "Du hører fra os, næste gang der er et spørgeskema."
+        )
+    )
+
+
+def information_screen(settings: Settings, locale: str) -> Screen:
+    """What the person must know before the first question (GDPR art. 13)."""
+    contact = settings.contact or _("din kommunes ældreområde")
+    text = _(
+        "Hej! Dette er {municipality}s automatiske spørgeskema-service. "
+        "Vi vil gerne høre, hvordan du oplever hjælpen og plejen.\n\n"
+        "• Det er frivilligt at svare. Om du svarer eller ej, ændrer ikke noget ved "
+        "den hjælp, du får.\n"
+        "• Svarene bruges kun til statistik om kvaliteten – aldrig i din sag. "
+        "Ingen medarbejder ser, hvad du har svaret.\n"
+        "• Vi gemmer dine svar i højst {months} måneder. Derefter slettes de, "
+        "og kun tal for hele enheden bliver tilbage.\n"
+        "• Du kan altid se dine data (/mine_data), slette dem (/slet) "
+        "eller sige nej tak til flere spørgeskemaer (/stop).\n"
+        "• Kommunen er dataansvarlig. Spørgsmål: {contact}\n\n"
+        "Vil du være med?"
+    ).format(
+        municipality=html.quote(settings.municipality),
+        months=number_text(settings.retention_months, locale),
+        contact=html.quote(contact),
+    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Ja, jeg vil gerne være med"), callback_data=InfoCb(choice="yes"))
+    builder.button(text=_("Nej tak"), callback_data=InfoCb(choice="no"))
+    other = "en" if locale == "da" else "da"
+    builder.button(
+        text="🇬🇧 English" if other == "en" else "🇩🇰 Dansk", callback_data=InfoCb(choice=other)
+    )
+    builder.adjust(1)
+    return Screen(text, builder.as_markup())
+
+
+def invitation_screen(invitation: Invitation, settings: Settings, locale: str) -> Screen:
+    """The invitation: generic on purpose, since notifications show it outside the chat."""
+    text = _(
+        "Der er et nyt spørgeskema til dig fra {municipality}. "
+        "Det tager 2-3 minutter. Du kan svare frem til {date}."
+    ).format(
+        municipality=html.quote(settings.municipality),
+        date=date_text(invitation.closes_at, locale),
+    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Start spørgeskemaet"), callback_data=BeginCb(d=invitation.delivery_id))
+    return Screen(text, builder.as_markup())

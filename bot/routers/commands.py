@@ -1,0 +1,195 @@
+"""The person's commands: help, language, stop, see my data, delete my data."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import BotCommand, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import DeleteCb, LangCb
+from bot.config import Settings
+from bot.i18n import LOCALES, date_text, number_text
+from bot.routers.common import locale, remove_buttons
+from storage.models import RespondentKind, StaffRole, TelegramAccount
+from surveys import journey, privacy
+
+router = Router(name="commands")
+
+# (command, description) for Telegram's menu; lazy so each language gets its own text.
+MENU = (
+    ("start", __("Start eller fortsæt et spørgeskema")),
+    ("hjaelp", __("Hjælp til at bruge Pejling")),
+    ("sprog", __("Vælg sprog: dansk eller engelsk")),
+    ("stop", __("Få ikke flere spørgeskemaer")),
+    ("mine_data", __("Se, hvad vi har gemt om dig")),
+    ("slet", __("Slet dine data")),
+)
+
+
+def menu_commands(i18n: I18n, locale_code: str) -> list[BotCommand]:
+    """The command menu in one language."""
+    with i18n.use_locale(locale_code):
+        return [BotCommand(command=name, description=str(text)) for name, text in MENU]
+
+
+@router.message(Command("hjaelp", "help"))
+async def help_(message: Message, settings: Settings) -> None:
+    contact = settings.contact or _("din kommunes ældreområde")
+    await message.answer(
+        _(
+            "Sådan virker det:\n"
+            "• Du får et spørgsmål ad gangen. Tryk på det svar, der passer bedst.\n"
+            "• «Ved ikke» og «Spring over» er altid i orden. «Tilbage» går et spørgsmål "
+            "tilbage.\n"
+            "• Du kan holde pause og fortsætte senere med /start.\n\n"
+            "Kommandoer:\n"
+            "/start – start eller fortsæt\n"
+            "/sprog – dansk eller engelsk\n"
+            "/stop – ingen flere spørgeskemaer\n"
+            "/mine_data – se, hvad vi har gemt om dig\n"
+            "/slet – slet dine data\n\n"
+            "Spørgsmål? Kontakt {contact}."
+        ).format(contact=contact)
+    )
+
+
+@router.message(Command("sprog", "language"))
+async def language(message: Message) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="🇩🇰 Dansk", callback_data=LangCb(code="da"))
+    builder.button(text="🇬🇧 English", callback_data=LangCb(code="en"))
+    builder.adjust(1)
+    await message.answer(_("Vælg sprog:"), reply_markup=builder.as_markup())
+
+
+@router.callback_query(LangCb.filter(F.code.in_(set(LOCALES))))
+async def language_chosen(
+    callback: CallbackQuery,
+    callback_data: LangCb,
+    session: AsyncSession,
+    account: TelegramAccount | None,
+    i18n: I18n,
+) -> None:
+    await remove_buttons(callback)
+    with i18n.use_locale(callback_data.code):
+        if account is None:
+            text = _("Brug linket fra dit brev for at komme i gang.")
+        else:
+            await journey.set_locale(session, account, callback_data.code)
+            await session.commit()
+            text = _("Nu skriver jeg på dansk.")
+        assert callback.bot is not None
+        await callback.bot.send_message(callback.from_user.id, text)
+        await callback.answer()
+
+
+@router.message(Command("stop"))
+async def stop(message: Message, session: AsyncSession, account: TelegramAccount | None) -> None:
+    if account is None:
+        await message.answer(_("Du er ikke tilmeldt, så du får ingen spørgeskemaer fra os."))
+        return
+    await journey.stop(session, account)
+    await session.commit()
+    await message.answer(
+        _(
+            "Du får ikke flere spørgeskemaer fra os. Det ændrer ikke noget ved din hjælp. "
+            "Fortryder du, så skriv /start."
+        )
+    )
+
+
+@router.message(Command("mine_data"))
+async def my_data(
+    message: Message, session: AsyncSession, account: TelegramAccount | None, settings: Settings
+) -> None:
+    if account is None:
+        await message.answer(_("Vi har ingen oplysninger om dig."))
+        return
+    data = await privacy.my_data(session, account, settings.retention_months)
+    loc = locale()
+    lines = [_("Det har vi gemt om dig:")]
+    lines.append(_("• Din Telegram-konto (så vi kan skrive til dig)"))
+    for person in data.participations:
+        name = person.citizen_name or _("en borger")
+        if person.kind == RespondentKind.CITIZEN:
+            lines.append(_("• Du svarer som borger ved {unit}").format(unit=person.unit_name))
+        else:
+            lines.append(
+                _("• Du svarer som pårørende til {name} ved {unit}").format(
+                    name=name, unit=person.unit_name
+                )
+            )
+    for role, units in data.staff_roles:
+        if role == StaffRole.COORDINATOR:
+            lines.append(_("• Du er kvalitetskoordinator"))
+        else:
+            lines.append(_("• Du er medarbejder ved {units}").format(units=", ".join(units)))
+    lines.append(
+        _("• Spørgeskemaer: {surveys}, svar: {answers}, kommentarer: {comments}").format(
+            surveys=number_text(data.surveys, loc),
+            answers=number_text(data.answers, loc),
+            comments=number_text(data.comments, loc),
+        )
+    )
+    lines.append(
+        _("• Sprog: {language}").format(language=_("engelsk") if loc == "en" else _("dansk"))
+    )
+    if data.stopped_at is not None:
+        lines.append(_("• Du har sagt nej tak til flere spørgeskemaer"))
+    if data.delete_by is not None:
+        lines.append(
+            _("Dine svar slettes senest {date}.").format(date=date_text(data.delete_by, loc))
+        )
+    lines.append(_("Skriv /slet, hvis du vil have alt slettet nu."))
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("slet"))
+async def delete(message: Message, account: TelegramAccount | None) -> None:
+    if account is None:
+        await message.answer(_("Vi har ingen oplysninger om dig, så der er intet at slette."))
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Ja, slet mine data"), callback_data=DeleteCb(confirm=True))
+    builder.button(text=_("Nej, behold dem"), callback_data=DeleteCb(confirm=False))
+    builder.adjust(1)
+    await message.answer(
+        _(
+            "Vil du slette alt, hvad vi har gemt om dig? Dine svar og kommentarer slettes for "
+            "altid, og du får ikke flere spørgeskemaer. Det kan ikke fortrydes."
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(DeleteCb.filter())
+async def delete_confirmed(
+    callback: CallbackQuery,
+    callback_data: DeleteCb,
+    session: AsyncSession,
+    account: TelegramAccount | None,
+) -> None:
+    await remove_buttons(callback)
+    assert callback.bot is not None
+    if not callback_data.confirm:
+        await callback.bot.send_message(callback.from_user.id, _("Godt, vi sletter ingenting."))
+    elif account is None:
+        await callback.bot.send_message(
+            callback.from_user.id, _("Vi har ingen oplysninger om dig, så der er intet at slette.")
+        )
+    else:
+        await privacy.delete_my_data(session, account)
+        await session.commit()
+        await callback.bot.send_message(
+            callback.from_user.id,
+            _(
+                "Dine data er slettet. Tak for din tid. "
+                "Vil du være med igen senere, skal du bruge et nyt link fra kommunen."
+            ),
+        )
+    await callback.answer()

@@ -1,0 +1,46 @@
+"""Everything nobody else took: a short hint, never an error or silence."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.routers.common import show_new
+from storage.models import TelegramAccount
+from surveys import journey
+from surveys.journey import CommentPrompt
+
+router = Router(name="fallback")
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("Den kommando kender jeg ikke. Skriv /hjaelp for at se, hvad du kan."))
+
+
+@router.message()
+async def not_text(
+    message: Message, session: AsyncSession, account: TelegramAccount | None, bot: Bot
+) -> None:
+    """A sticker, photo, voice message or the like."""
+    step = await journey.next_step(session, account) if account is not None else None
+    await session.commit()
+    if step is None:
+        await message.answer(_("Jeg kan kun læse tekst og knaptryk. Skriv /hjaelp for hjælp."))
+    elif isinstance(step, CommentPrompt):
+        await message.answer(_("Skriv din kommentar som tekst, eller tryk «Nej tak, afslut»."))
+    else:
+        await message.answer(_("Tryk på en af knapperne under spørgsmålet for at svare."))
+        await show_new(bot, message.chat.id, step)
+
+
+@router.edited_message()
+async def edited(message: Message) -> None:
+    await message.answer(_("Jeg kan ikke se rettelser. Send en ny besked i stedet."))
+
+
+@router.callback_query()
+async def unknown_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("Denne knap virker ikke længere."), show_alert=True)

@@ -1,0 +1,170 @@
+"""/start: onboarding by deep link, the information text, and coming back."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callbacks import InfoCb
+from bot.config import Settings
+from bot.render import information_screen
+from bot.routers.common import edit, locale, nothing_open_text, remove_buttons, show_new
+from storage.models import InviteRole, TelegramAccount
+from surveys import journey
+from surveys.journey import InviteOutcome
+
+router = Router(name="start")
+
+
+@router.message(CommandStart(deep_link=True))
+async def start_with_invite(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    assert message.from_user is not None
+    result = await journey.open_invite(
+        session, command.args or "", telegram_user_id=message.from_user.id, chat_id=message.chat.id
+    )
+    contact = settings.contact or _("din kommunes ældreområde")
+    if result.outcome == InviteOutcome.UNKNOWN:
+        await message.answer(
+            _(
+                "Det link kender jeg ikke. Tjek, at du har brugt hele linket eller QR-koden "
+                "fra dit brev. Virker det stadig ikke, så kontakt {contact}."
+            ).format(contact=contact)
+        )
+        return
+    if result.outcome == InviteOutcome.EXPIRED:
+        await message.answer(
+            _("Linket er ikke længere gyldigt. Kontakt {contact} for at få et nyt.").format(
+                contact=contact
+            )
+        )
+        return
+    if result.outcome == InviteOutcome.USED:
+        await message.answer(
+            _(
+                "Linket er allerede brugt. Et link kan kun bruges én gang. "
+                "Har du selv brugt det før, så skriv bare /start."
+            )
+        )
+        return
+    await session.commit()
+    assert result.account is not None
+    if result.outcome == InviteOutcome.STAFF:
+        if result.role == InviteRole.COORDINATOR:
+            text = _("Velkommen! Du er nu oprettet som kvalitetskoordinator for alle enheder.")
+        else:
+            text = _("Velkommen! Du er nu oprettet som medarbejder ved {unit}.").format(
+                unit=result.unit_name
+            )
+        await message.answer(text)
+        return
+    if result.needs_information:
+        screen = information_screen(settings, locale())
+        await message.answer(screen.text, reply_markup=screen.markup)
+        return
+    await _continue(bot, session, result.account, message.chat.id)
+
+
+@router.message(CommandStart())
+async def start_plain(
+    message: Message,
+    session: AsyncSession,
+    settings: Settings,
+    account: TelegramAccount | None,
+    bot: Bot,
+) -> None:
+    if account is None:
+        await message.answer(
+            _(
+                "Hej! Dette er {municipality}s spørgeskema-service om hjælpen og plejen. "
+                "For at være med skal du bruge linket eller QR-koden fra dit brev."
+            ).format(municipality=settings.municipality)
+        )
+        return
+    if account.informed_at is None:
+        screen = information_screen(settings, locale())
+        await message.answer(screen.text, reply_markup=screen.markup)
+        return
+    if await journey.resume(session, account):
+        await session.commit()
+        await message.answer(_("Velkommen tilbage! Du får igen spørgeskemaer fra os."))
+    await _continue(bot, session, account, message.chat.id)
+
+
+async def _continue(
+    bot: Bot, session: AsyncSession, account: TelegramAccount, chat_id: int
+) -> None:
+    """Show the survey the person is in the middle of, or say there is none."""
+    step = await journey.next_step(session, account)
+    await session.commit()
+    if step is None:
+        await bot.send_message(chat_id, nothing_open_text())
+    else:
+        await show_new(bot, chat_id, step)
+
+
+@router.callback_query(InfoCb.filter(F.choice == "yes"))
+async def information_accepted(
+    callback: CallbackQuery, session: AsyncSession, account: TelegramAccount | None
+) -> None:
+    if account is None:
+        await callback.answer(_("Brug linket fra dit brev for at komme i gang."), show_alert=True)
+        return
+    step = await journey.accept_information(session, account)
+    await session.commit()
+    await remove_buttons(callback)  # the text stays, to read again
+    assert callback.bot is not None
+    if step is None:
+        await send_text(callback, nothing_open_text())
+    else:
+        await show_new(callback.bot, callback.from_user.id, step)
+    await callback.answer()
+
+
+@router.callback_query(InfoCb.filter(F.choice == "no"))
+async def information_declined(
+    callback: CallbackQuery, session: AsyncSession, account: TelegramAccount | None
+) -> None:
+    if account is not None:
+        await journey.decline(session, account)
+        await session.commit()
+    await remove_buttons(callback)  # the text stays, to read again
+    await send_text(
+        callback,
+        _(
+            "Det er helt i orden. Du får ingen spørgeskemaer, og din hjælp er den samme. "
+            "Fortryder du, så skriv /start."
+        ),
+    )
+    await callback.answer()
+
+
+@router.callback_query(InfoCb.filter(F.choice.in_({"da", "en"})))
+async def information_language(
+    callback: CallbackQuery,
+    callback_data: InfoCb,
+    session: AsyncSession,
+    account: TelegramAccount | None,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    if account is not None:
+        await journey.set_locale(session, account, callback_data.choice)
+        await session.commit()
+    with i18n.use_locale(callback_data.choice):
+        await edit(callback, information_screen(settings, callback_data.choice))
+    await callback.answer()
+
+
+async def send_text(callback: CallbackQuery, text: str) -> None:
+    assert callback.bot is not None
+    await callback.bot.send_message(callback.from_user.id, text)

@@ -1,0 +1,291 @@
+"""The database schema: one class per table.
+
+Telegram ids live only in ``telegram_accounts``; answers hang off deliveries, which
+point at a respondent, never at a Telegram account (domain.md, Privacy).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class UnitKind(StrEnum):
+    CARE_HOME = "care_home"
+    HOME_CARE = "home_care"
+
+
+class CitizenStatus(StrEnum):
+    ACTIVE = "active"
+    MOVED = "moved"
+    DIED = "died"
+
+
+class RespondentKind(StrEnum):
+    CITIZEN = "citizen"
+    RELATIVE = "relative"
+
+
+class InviteRole(StrEnum):
+    CITIZEN = "citizen"
+    RELATIVE = "relative"
+    STAFF = "staff"
+    COORDINATOR = "coordinator"
+
+
+class StaffRole(StrEnum):
+    STAFF = "staff"
+    COORDINATOR = "coordinator"
+
+
+class RoundAudience(StrEnum):
+    CITIZENS = "citizens"
+    RELATIVES = "relatives"
+    BOTH = "both"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # written, invitation not yet sent (the outbox)
+    SENDING = "sending"  # claimed by a sender, the message may be in flight
+    SENT = "sent"  # invitation delivered, no answer yet
+    STARTED = "started"  # at least one answer
+    COMPLETED = "completed"
+    FAILED = "failed"  # Telegram refused the invitation for good
+    WITHDRAWN = "withdrawn"  # the person deleted their data; kept as a count only
+
+
+OPEN_DELIVERY_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.STARTED)
+
+
+class AnswerKind(StrEnum):
+    VALUE = "value"
+    DONT_KNOW = "dont_know"
+    SKIP = "skip"
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default=CitizenStatus.ACTIVE)
+    left_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class TelegramAccount(Base):
+    """A Telegram user who has opened an invite: the only table with Telegram ids."""
+
+    __tablename__ = "telegram_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    informed_at: Mapped[datetime | None]  # accepted the information text
+    stopped_at: Mapped[datetime | None]  # /stop, declined, or blocked the bot
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Respondent(Base):
+    """A citizen answering for themself, or a relative linked to one citizen."""
+
+    __tablename__ = "respondents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    citizen: Mapped[Citizen] = relationship(lazy="raise")
+
+
+staff_units = Table(
+    "staff_units",
+    Base.metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    units: Mapped[list[Unit]] = relationship(secondary=staff_units, lazy="raise")
+
+
+class Invite(Base):
+    """A one-time onboarding token; only its SHA-256 is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyVersion(Base):
+    """An exact copy of a survey definition as it was when a round used it."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (UniqueConstraint("survey_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+round_units = Table(
+    "round_units",
+    Base.metadata,
+    Column("round_id", ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    audience: Mapped[str] = mapped_column(String(20))
+    opens_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closes_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    survey_version: Mapped[SurveyVersion] = relationship(lazy="raise")
+    units: Mapped[list[Unit]] = relationship(secondary=round_units, lazy="raise")
+
+
+class Delivery(Base):
+    """One person's invitation to one round, and where they are in it."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("round_id", "respondent_id"),
+        Index("ix_deliveries_status_round", "status", "round_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("respondents.id", ondelete="SET NULL"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(20))
+    unit_kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    proxy: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    claimed_at: Mapped[datetime | None]
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Answer(Base):
+    """One answer per delivery and item; answering again replaces it."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("delivery_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    survey_id: Mapped[str] = mapped_column(String(64))
+    survey_version: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), unique=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so a redelivered update changes nothing."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,510 @@
+"""The respondent's journey: onboarding, one question at a time, the comment, the end.
+
+Every step reads and writes the database only, so any bot process can take any
+update and a restart loses nothing. Results are plain data; the Telegram layer turns
+them into messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    OPEN_DELIVERY_STATUSES,
+    AnswerKind,
+    Citizen,
+    CitizenStatus,
+    Comment,
+    Delivery,
+    DeliveryStatus,
+    Invite,
+    InviteRole,
+    Respondent,
+    Round,
+    Staff,
+    TelegramAccount,
+    Unit,
+)
+from storage.models import Answer as AnswerRow
+from storage.types import utcnow
+from storage.upsert import upsert
+from surveys.definitions import load_version
+from surveys.invites import find_invite
+from surveys.rounds import enrol_respondent, is_open
+from surveys.schema import Audience, Item, Scale
+
+log = logging.getLogger(__name__)
+
+DONT_KNOW = "x"
+SKIP = "s"
+
+
+# ---------------------------------------------------------------- plain results
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question to show: Danish source texts, translated by the caller."""
+
+    delivery_id: int
+    index: int
+    total: int
+    item: Item
+    scale: Scale
+    text: str
+    citizen_name: str | None
+    name_fallback: str
+    selected: str | None  # the stored answer, when going back to an answered question
+
+
+@dataclass(frozen=True)
+class CommentPrompt:
+    delivery_id: int
+    index: int
+    total: int
+    prompt: str
+    warning: str
+    max_length: int
+
+
+Step = Question | CommentPrompt
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The survey is done; ``next_step`` is another open survey for the same person."""
+
+    delivery_id: int
+    next_step: Step | None
+
+
+class Refusal(StrEnum):
+    NOT_YOURS = "not_yours"  # a forged or foreign button
+    CLOSED = "closed"  # the round closed, or the delivery was withdrawn
+    FINISHED = "finished"  # already completed
+    STALE = "stale"  # a button of a question that is no longer the current one
+    INVALID = "invalid"  # an answer value the item does not have
+    TOO_LONG = "too_long"  # a comment over the limit
+    NOTHING_OPEN = "nothing_open"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a press or a message led to: the next thing to show, or a refusal."""
+
+    shown: Step | Finished | None = None
+    refusal: Refusal | None = None
+
+
+class InviteOutcome(StrEnum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+    RESPONDENT = "respondent"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    outcome: InviteOutcome
+    account: TelegramAccount | None = None
+    needs_information: bool = False
+    unit_name: str | None = None
+    role: str | None = None
+
+
+# ---------------------------------------------------------------- accounts and invites
+
+
+async def find_account(session: AsyncSession, telegram_user_id: int) -> TelegramAccount | None:
+    """The account of a Telegram user, if they ever opened an invite."""
+    result = await session.execute(
+        select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def open_invite(
+    session: AsyncSession,
+    token: str,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    now: datetime | None = None,
+) -> InviteResult:
+    """Use an invite token: create the person it is for and link the Telegram account.
+
+    Unknown, expired and used tokens change nothing.
+    """
+    now = now or utcnow()
+    invite = await find_invite(session, token)
+    if invite is None:
+        return InviteResult(InviteOutcome.UNKNOWN)
+    if invite.used_at is not None:
+        return InviteResult(InviteOutcome.USED)
+    if invite.expires_at <= now:
+        return InviteResult(InviteOutcome.EXPIRED)
+    citizen = await session.get(Citizen, invite.citizen_id) if invite.citizen_id else None
+    if citizen is not None and citizen.status != CitizenStatus.ACTIVE:
+        return InviteResult(InviteOutcome.EXPIRED)
+    # A guarded update, so two processes (or a redelivered update) cannot both use it.
+    claimed = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return InviteResult(InviteOutcome.USED)
+
+    account = await find_account(session, telegram_user_id)
+    if account is None:
+        account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=chat_id)
+        session.add(account)
+    account.chat_id = chat_id
+    account.stopped_at = None  # opening a new invite is a clear wish to take part
+    await session.flush()
+
+    unit = await session.get(Unit, invite.unit_id) if invite.unit_id else None
+    if invite.role in (InviteRole.STAFF, InviteRole.COORDINATOR):
+        staff = Staff(role=invite.role, account_id=account.id, units=[unit] if unit else [])
+        session.add(staff)
+        await session.flush()
+        return InviteResult(
+            InviteOutcome.STAFF,
+            account=account,
+            unit_name=unit.name if unit else None,
+            role=invite.role,
+        )
+
+    assert citizen is not None
+    respondent = Respondent(kind=invite.role, citizen_id=citizen.id, account_id=account.id)
+    session.add(respondent)
+    await session.flush()
+    if account.informed_at is not None:
+        await enrol_respondent(session, respondent, now=now)
+    return InviteResult(
+        InviteOutcome.RESPONDENT,
+        account=account,
+        needs_information=account.informed_at is None,
+        unit_name=unit.name if unit else None,
+        role=invite.role,
+    )
+
+
+async def accept_information(
+    session: AsyncSession, account: TelegramAccount, *, now: datetime | None = None
+) -> Step | None:
+    """The person read the information and chose to take part: enrol and begin."""
+    now = now or utcnow()
+    if account.informed_at is None:
+        account.informed_at = now
+    account.stopped_at = None
+    for respondent in await _respondents(session, account):
+        await enrol_respondent(session, respondent, now=now)
+    return await next_step(session, account, now=now)
+
+
+async def decline(
+    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+) -> None:
+    """The person does not want surveys: nothing more is sent until /start."""
+    account.stopped_at = now or utcnow()
+
+
+async def stop(
+    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+) -> None:
+    """/stop: no more invitations or reminders."""
+    account.stopped_at = now or utcnow()
+
+
+async def resume(session: AsyncSession, account: TelegramAccount) -> bool:
+    """/start after /stop: take part again. True when the person had stopped."""
+    was_stopped = account.stopped_at is not None
+    account.stopped_at = None
+    return was_stopped
+
+
+async def set_locale(session: AsyncSession, account: TelegramAccount, locale: str) -> None:
+    """Remember the person's language."""
+    account.locale = locale
+
+
+async def _respondents(session: AsyncSession, account: TelegramAccount) -> list[Respondent]:
+    result = await session.execute(
+        select(Respondent).where(Respondent.account_id == account.id).order_by(Respondent.id)
+    )
+    return list(result.scalars())
+
+
+# ---------------------------------------------------------------- where the person is
+
+
+async def open_delivery(
+    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+) -> Delivery | None:
+    """The survey this person is in the middle of (the one touched last)."""
+    now = now or utcnow()
+    result = await session.execute(
+        select(Delivery)
+        .join(Respondent, Respondent.id == Delivery.respondent_id)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(
+            Respondent.account_id == account.id,
+            Delivery.status.in_((*OPEN_DELIVERY_STATUSES, DeliveryStatus.PENDING)),
+            is_open(now),
+        )
+        .order_by(Delivery.updated_at.desc(), Delivery.id.desc())
+        .limit(1)
+    )
+    delivery = result.scalar_one_or_none()
+    if delivery is not None and delivery.status == DeliveryStatus.PENDING:
+        # The person came by before the invitation went out: no invitation is needed now.
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = now
+        await session.flush()
+    return delivery
+
+
+async def next_step(
+    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+) -> Step | None:
+    """What to show this person now: their current question, or None."""
+    delivery = await open_delivery(session, account, now)
+    if delivery is None:
+        return None
+    return await step_of(session, delivery)
+
+
+async def step_of(session: AsyncSession, delivery: Delivery) -> Step:
+    """The question (or the comment prompt) a delivery stands at."""
+    round_ = await session.get(Round, delivery.round_id)
+    assert round_ is not None
+    survey = await load_version(session, round_.survey_version_id)
+    items = survey.items_for(Audience(delivery.audience), delivery.unit_kind)
+    total = len(items)
+    if delivery.position >= total:
+        return CommentPrompt(
+            delivery_id=delivery.id,
+            index=total,
+            total=total,
+            prompt=survey.comment.prompt,
+            warning=survey.comment.warning,
+            max_length=survey.comment.max_length,
+        )
+    item = items[delivery.position]
+    stored = await session.execute(
+        select(AnswerRow.kind, AnswerRow.value).where(
+            AnswerRow.delivery_id == delivery.id, AnswerRow.item_id == item.id
+        )
+    )
+    row = stored.one_or_none()
+    selected = None
+    if row is not None:
+        selected = {AnswerKind.DONT_KNOW: DONT_KNOW, AnswerKind.SKIP: SKIP}.get(
+            row.kind, str(row.value)
+        )
+    return Question(
+        delivery_id=delivery.id,
+        index=delivery.position,
+        total=total,
+        item=item,
+        scale=survey.scale_of(item),
+        text=survey.text_for(item, Audience(delivery.audience)),
+        citizen_name=await _citizen_name(session, delivery),
+        name_fallback=survey.name_fallback,
+        selected=selected,
+    )
+
+
+async def _citizen_name(session: AsyncSession, delivery: Delivery) -> str | None:
+    if delivery.respondent_id is None:
+        return None
+    result = await session.execute(
+        select(Citizen.first_name)
+        .join(Respondent, Respondent.citizen_id == Citizen.id)
+        .where(Respondent.id == delivery.respondent_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def _owned_delivery(
+    session: AsyncSession,
+    account: TelegramAccount,
+    delivery_id: int,
+    index: int | None,
+    now: datetime,
+) -> tuple[Delivery | None, Outcome | None]:
+    """The delivery a button names, locked, if this person may act on it at ``index``
+    (None: wherever it stands)."""
+    result = await session.execute(
+        select(Delivery, Respondent.account_id, Round)
+        .outerjoin(Respondent, Respondent.id == Delivery.respondent_id)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(Delivery.id == delivery_id)
+        .with_for_update(of=Delivery)
+    )
+    row = result.one_or_none()
+    if row is None or row.account_id != account.id:
+        log.warning(
+            "refused a button naming delivery %s that is not the presser's (account %s)",
+            delivery_id,
+            account.id,
+        )
+        return None, Outcome(refusal=Refusal.NOT_YOURS)
+    delivery, _, round_ = row
+    if delivery.status == DeliveryStatus.COMPLETED:
+        return None, Outcome(refusal=Refusal.FINISHED)
+    open_now = round_.closed_at is None and round_.closes_at > now
+    if not open_now or delivery.status not in (*OPEN_DELIVERY_STATUSES, DeliveryStatus.PENDING):
+        return None, Outcome(refusal=Refusal.CLOSED)
+    if index is not None and index != delivery.position:
+        return None, Outcome(shown=await step_of(session, delivery), refusal=Refusal.STALE)
+    return delivery, None
+
+
+# ---------------------------------------------------------------- pressing buttons
+
+
+async def begin(
+    session: AsyncSession, account: TelegramAccount, delivery_id: int, now: datetime | None = None
+) -> Outcome:
+    """The 'start the survey' button of an invitation: show where the person stands."""
+    now = now or utcnow()
+    delivery, refusal = await _owned_delivery(session, account, delivery_id, None, now)
+    if delivery is None:
+        return refusal or Outcome(refusal=Refusal.CLOSED)
+    return Outcome(shown=await step_of(session, delivery))
+
+
+async def answer(
+    session: AsyncSession,
+    account: TelegramAccount,
+    delivery_id: int,
+    index: int,
+    choice: str,
+    *,
+    now: datetime | None = None,
+) -> Outcome:
+    """Record an answer to the current question and move on.
+
+    ``choice`` is an option position ("1".."K"), DONT_KNOW or SKIP. Answering the
+    same item again replaces the stored answer.
+    """
+    now = now or utcnow()
+    delivery, refusal = await _owned_delivery(session, account, delivery_id, index, now)
+    if delivery is None:
+        return refusal or Outcome(refusal=Refusal.CLOSED)
+    step = await step_of(session, delivery)
+    if not isinstance(step, Question):
+        return Outcome(shown=step, refusal=Refusal.STALE)
+    if choice == DONT_KNOW:
+        kind, value = AnswerKind.DONT_KNOW, None
+    elif choice == SKIP:
+        kind, value = AnswerKind.SKIP, None
+    elif choice.isdigit() and 1 <= int(choice) <= len(step.scale.options):
+        kind, value = AnswerKind.VALUE, int(choice)
+    else:
+        return Outcome(refusal=Refusal.INVALID)
+    round_ = await session.get(Round, delivery.round_id)
+    assert round_ is not None
+    survey = await load_version(session, round_.survey_version_id)
+    await upsert(
+        session,
+        AnswerRow,
+        {
+            "delivery_id": delivery.id,
+            "survey_id": survey.id,
+            "survey_version": survey.version,
+            "item_id": step.item.id,
+            "kind": kind,
+            "value": value,
+            "answered_at": now,
+        },
+        conflict=("delivery_id", "item_id"),
+        update=("kind", "value", "answered_at"),
+    )
+    if step.item.proxy_values:
+        delivery.proxy = value in step.item.proxy_values
+    delivery.position = index + 1
+    delivery.status = DeliveryStatus.STARTED
+    delivery.started_at = delivery.started_at or now
+    delivery.updated_at = now
+    await session.flush()
+    return Outcome(shown=await step_of(session, delivery))
+
+
+async def go_back(
+    session: AsyncSession,
+    account: TelegramAccount,
+    delivery_id: int,
+    index: int,
+    *,
+    now: datetime | None = None,
+) -> Outcome:
+    """The Back button: show the previous question again, with its answer marked."""
+    now = now or utcnow()
+    delivery, refusal = await _owned_delivery(session, account, delivery_id, index, now)
+    if delivery is None:
+        return refusal or Outcome(refusal=Refusal.CLOSED)
+    delivery.position = max(0, index - 1)
+    delivery.updated_at = now
+    await session.flush()
+    return Outcome(shown=await step_of(session, delivery))
+
+
+async def finish(
+    session: AsyncSession,
+    account: TelegramAccount,
+    delivery_id: int,
+    index: int,
+    *,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """End the survey at the comment step, with or without a comment."""
+    now = now or utcnow()
+    delivery, refusal = await _owned_delivery(session, account, delivery_id, index, now)
+    if delivery is None:
+        return refusal or Outcome(refusal=Refusal.CLOSED)
+    step = await step_of(session, delivery)
+    if not isinstance(step, CommentPrompt):
+        return Outcome(shown=step, refusal=Refusal.STALE)
+    if comment is not None:
+        comment = comment.strip()
+        if len(comment) > step.max_length:
+            return Outcome(shown=step, refusal=Refusal.TOO_LONG)
+        if comment:
+            await upsert(
+                session,
+                Comment,
+                {"delivery_id": delivery.id, "text": comment, "created_at": now},
+                conflict=("delivery_id",),
+                update=("text", "created_at"),
+            )
+    delivery.status = DeliveryStatus.COMPLETED
+    delivery.completed_at = now
+    delivery.updated_at = now
+    await session.flush()
+    return Outcome(shown=Finished(delivery.id, await next_step(session, account, now)))
+
+
+async def comment_text(
+    session: AsyncSession, account: TelegramAccount, text: str, *, now: datetime | None = None
+) -> Outcome:
+    """Free text from the person: a comment if they are at the comment step."""
+    now = now or utcnow()
+    delivery = await open_delivery(session, account, now)
+    if delivery is None:
+        return Outcome(refusal=Refusal.NOTHING_OPEN)
+    step = await step_of(session, delivery)
+    if not isinstance(step, CommentPrompt):
+        return Outcome(shown=step, refusal=Refusal.STALE)
+    return await finish(session, account, delivery.id, step.index, comment=text, now=now)

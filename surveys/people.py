@@ -1,0 +1,60 @@
+"""Units and citizens, as the municipality registers them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Citizen, Unit, UnitKind
+from surveys.errors import PejlingError
+
+MAX_NAME = 100
+
+
+async def add_unit(session: AsyncSession, name: str, kind: str) -> Unit:
+    """Register a care unit; names are unique."""
+    name = name.strip()
+    if not name:
+        raise PejlingError("a unit needs a name")
+    if kind not in {k.value for k in UnitKind}:
+        raise PejlingError(f"unknown unit kind {kind!r}: use care_home or home_care")
+    existing = await session.execute(select(Unit).where(func.lower(Unit.name) == name.lower()))
+    if existing.scalar_one_or_none() is not None:
+        raise PejlingError(f"there is already a unit called {name!r}")
+    unit = Unit(name=name, kind=kind)
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+async def find_unit(session: AsyncSession, ref: str) -> Unit:
+    """A unit by id or by name (case-insensitive)."""
+    ref = ref.strip()
+    unit = None
+    if ref.isdigit():
+        unit = await session.get(Unit, int(ref))
+    if unit is None:
+        result = await session.execute(select(Unit).where(func.lower(Unit.name) == ref.lower()))
+        unit = result.scalar_one_or_none()
+    if unit is None:
+        raise PejlingError(
+            f"there is no unit {ref!r} (see the unit names with `pejling unit list`)"
+        )
+    return unit
+
+
+async def list_units(session: AsyncSession) -> list[Unit]:
+    """Every unit, by name."""
+    return list((await session.execute(select(Unit).order_by(Unit.name))).scalars())
+
+
+async def add_citizen(session: AsyncSession, unit: Unit, first_name: str | None) -> Citizen:
+    """Register a citizen in a unit; only a first name, never a CPR number."""
+    if first_name is not None:
+        first_name = first_name.strip() or None
+        if first_name and (len(first_name) > MAX_NAME or any(ch.isdigit() for ch in first_name)):
+            raise PejlingError("a first name has no digits and at most 100 characters")
+    citizen = Citizen(unit_id=unit.id, first_name=first_name)
+    session.add(citizen)
+    await session.flush()
+    return citizen
