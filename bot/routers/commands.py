@@ -33,7 +33,7 @@ MENU = (
 
 def menu_commands(i18n: I18n, locale_code: str) -> list[BotCommand]:
     """The command menu in one language."""
-    with i18n.use_locale(locale_code):
+    with i18n.context(), i18n.use_locale(locale_code):
         return [BotCommand(command=name, description=str(text)) for name, text in MENU]
 
 

@@ -1,0 +1,119 @@
+"""The bot as it runs in production, against the Bot API stand-in over real HTTP.
+
+Only the clock of the outbox is driven by the test (``send_invitations``); everything
+else is the real dispatcher, routers, middlewares and database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import build_bot, build_dispatcher, set_menu
+from bot.config import Settings
+from bot.i18n import make_i18n
+from bot.sender import InvitationSender
+from bot.standin import BotAPIStandIn, Person
+from storage.models import InviteRole, RoundAudience
+from storage.types import utcnow
+from surveys import people, rounds
+from surveys.invites import issue_invites
+from surveys.loader import load_surveys
+
+TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+BOT_USERNAME = "pejling_test_bot"
+
+
+@dataclass
+class BotHarness:
+    standin: BotAPIStandIn
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    task: asyncio.Task[None] | None = None
+    started: int = field(default=0)
+
+    async def start(self) -> None:
+        """Start a fresh bot process' worth of objects: nothing survives from before."""
+        self.bot = build_bot(self.settings)
+        i18n = make_i18n()
+        self.dispatcher = build_dispatcher(self.settings, self.sessions, i18n)
+        await set_menu(self.bot, i18n)
+        self.task = asyncio.create_task(
+            self.dispatcher.start_polling(self.bot, handle_signals=False, polling_timeout=1)
+        )
+        self.started += 1
+
+    async def stop(self) -> None:
+        if self.dispatcher is not None and self.task is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self.task, timeout=10)
+        if self.bot is not None:
+            await self.bot.session.close()
+        self.bot = self.dispatcher = self.task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def send_invitations(self) -> int:
+        """One tick of the outbox sender."""
+        assert self.bot is not None
+        sender = InvitationSender(self.bot, self.sessions, self.settings, make_i18n())
+        return await sender.run_once()
+
+    def person(self, user_id: int, language_code: str | None = "da") -> Person:
+        return self.standin.person(user_id, first_name=f"P{user_id}", language_code=language_code)
+
+    # -- what the municipality does on the command line, through the same domain code
+
+    async def unit(self, name: str = "Plejecenter Åbakken", kind: str = "care_home") -> int:
+        async with self.sessions() as session:
+            unit = await people.add_unit(session, name, kind)
+            await session.commit()
+            return unit.id
+
+    async def citizen(self, unit_id: int, name: str | None = "Anna") -> int:
+        async with self.sessions() as session:
+            unit = await people.find_unit(session, str(unit_id))
+            citizen = await people.add_citizen(session, unit, name)
+            await session.commit()
+            return citizen.id
+
+    async def invite(
+        self,
+        role: InviteRole,
+        *,
+        citizen_id: int | None = None,
+        unit_id: int | None = None,
+        ttl: timedelta = timedelta(days=30),
+    ) -> str:
+        async with self.sessions() as session:
+            [issued] = await issue_invites(
+                session, role, ttl=ttl, citizen_id=citizen_id, unit_id=unit_id
+            )
+            await session.commit()
+            return issued.token
+
+    async def open_round(
+        self, unit_id: int, audience: RoundAudience = RoundAudience.BOTH, days: int = 14
+    ) -> tuple[int, int]:
+        async with self.sessions() as session:
+            unit = await people.find_unit(session, str(unit_id))
+            round_, invited = await rounds.start_round(
+                session,
+                load_surveys()["standard"],
+                [unit],
+                audience,
+                utcnow() + timedelta(days=days),
+            )
+            await session.commit()
+            return round_.id, invited
