@@ -10,7 +10,7 @@ from bot.routers import commands, fallback, start, survey
 
 def get_routers() -> list[Router]:
     """The routers; the fallback comes last, so it only sees what nobody else took."""
-    routers = [start.router, commands.router, survey.router, fallback.router]
+    routers = [m.make_router() for m in (start, commands, survey, fallback)]
     for router in routers:
         # Pejling talks to people one to one; groups and channels get nothing.
         router.message.filter(F.chat.type == ChatType.PRIVATE)

@@ -18,8 +18,6 @@ from bot.routers.common import locale, remove_buttons
 from storage.models import RespondentKind, StaffRole, TelegramAccount
 from surveys import journey, privacy
 
-router = Router(name="commands")
-
 # (command, description) for Telegram's menu; lazy so each language gets its own text.
 MENU = (
     ("start", __("Start eller fortsæt et spørgeskema")),
@@ -37,7 +35,6 @@ def menu_commands(i18n: I18n, locale_code: str) -> list[BotCommand]:
         return [BotCommand(command=name, description=str(text)) for name, text in MENU]
 
 
-@router.message(Command("hjaelp", "help"))
 async def help_(message: Message, settings: Settings) -> None:
     contact = settings.contact or _("din kommunes ældreområde")
     await message.answer(
@@ -58,7 +55,6 @@ async def help_(message: Message, settings: Settings) -> None:
     )
 
 
-@router.message(Command("sprog", "language"))
 async def language(message: Message) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text="🇩🇰 Dansk", callback_data=LangCb(code="da"))
@@ -67,7 +63,6 @@ async def language(message: Message) -> None:
     await message.answer(_("Vælg sprog:"), reply_markup=builder.as_markup())
 
 
-@router.callback_query(LangCb.filter(F.code.in_(set(LOCALES))))
 async def language_chosen(
     callback: CallbackQuery,
     callback_data: LangCb,
@@ -88,7 +83,6 @@ async def language_chosen(
         await callback.answer()
 
 
-@router.message(Command("stop"))
 async def stop(message: Message, session: AsyncSession, account: TelegramAccount | None) -> None:
     if account is None:
         await message.answer(_("Du er ikke tilmeldt, så du får ingen spørgeskemaer fra os."))
@@ -103,7 +97,6 @@ async def stop(message: Message, session: AsyncSession, account: TelegramAccount
     )
 
 
-@router.message(Command("mine_data"))
 async def my_data(
     message: Message, session: AsyncSession, account: TelegramAccount | None, settings: Settings
 ) -> None:
@@ -149,7 +142,6 @@ async def my_data(
     await message.answer("\n".join(lines))
 
 
-@router.message(Command("slet"))
 async def delete(message: Message, account: TelegramAccount | None) -> None:
     if account is None:
         await message.answer(_("Vi har ingen oplysninger om dig, så der er intet at slette."))
@@ -167,7 +159,6 @@ async def delete(message: Message, account: TelegramAccount | None) -> None:
     )
 
 
-@router.callback_query(DeleteCb.filter())
 async def delete_confirmed(
     callback: CallbackQuery,
     callback_data: DeleteCb,
@@ -193,3 +184,16 @@ async def delete_confirmed(
             ),
         )
     await callback.answer()
+
+
+def make_router() -> Router:
+    """A fresh router: aiogram attaches a router to one dispatcher only."""
+    router = Router(name="commands")
+    router.message.register(help_, Command("hjaelp", "help"))
+    router.message.register(language, Command("sprog", "language"))
+    router.callback_query.register(language_chosen, LangCb.filter(F.code.in_(set(LOCALES))))
+    router.message.register(stop, Command("stop"))
+    router.message.register(my_data, Command("mine_data"))
+    router.message.register(delete, Command("slet"))
+    router.callback_query.register(delete_confirmed, DeleteCb.filter())
+    return router

@@ -61,13 +61,14 @@ REFUSALS = {
 async def show_after_press(callback: CallbackQuery, outcome: Outcome) -> None:
     """Show what a button press led to, or tell politely why nothing changed."""
     assert callback.bot is not None
+    # The press is answered last, once everything it changes is shown.
     if outcome.refusal is not None:
-        await callback.answer(REFUSALS[outcome.refusal](), show_alert=True)
         if outcome.refusal in (Refusal.CLOSED, Refusal.FINISHED):
             await remove_buttons(callback)
         if outcome.refusal == Refusal.STALE and outcome.shown is not None:
             await remove_buttons(callback)
             await show_new(callback.bot, callback.from_user.id, outcome.shown)
+        await callback.answer(REFUSALS[outcome.refusal](), show_alert=True)
         return
     shown = outcome.shown
     if isinstance(shown, Finished):

@@ -12,15 +12,11 @@ from storage.models import TelegramAccount
 from surveys import journey
 from surveys.journey import CommentPrompt
 
-router = Router(name="fallback")
 
-
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     await message.answer(_("Den kommando kender jeg ikke. Skriv /hjaelp for at se, hvad du kan."))
 
 
-@router.message()
 async def not_text(
     message: Message, session: AsyncSession, account: TelegramAccount | None, bot: Bot
 ) -> None:
@@ -36,11 +32,19 @@ async def not_text(
         await show_new(bot, message.chat.id, step)
 
 
-@router.edited_message()
 async def edited(message: Message) -> None:
     await message.answer(_("Jeg kan ikke se rettelser. Send en ny besked i stedet."))
 
 
-@router.callback_query()
 async def unknown_button(callback: CallbackQuery) -> None:
     await callback.answer(_("Denne knap virker ikke længere."), show_alert=True)
+
+
+def make_router() -> Router:
+    """A fresh router: aiogram attaches a router to one dispatcher only."""
+    router = Router(name="fallback")
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(not_text)
+    router.edited_message.register(edited)
+    router.callback_query.register(unknown_button)
+    return router

@@ -17,10 +17,7 @@ from storage.models import InviteRole, TelegramAccount
 from surveys import journey
 from surveys.journey import InviteOutcome
 
-router = Router(name="start")
 
-
-@router.message(CommandStart(deep_link=True))
 async def start_with_invite(
     message: Message,
     command: CommandObject,
@@ -74,7 +71,6 @@ async def start_with_invite(
     await _continue(bot, session, result.account, message.chat.id)
 
 
-@router.message(CommandStart())
 async def start_plain(
     message: Message,
     session: AsyncSession,
@@ -112,7 +108,6 @@ async def _continue(
         await show_new(bot, chat_id, step)
 
 
-@router.callback_query(InfoCb.filter(F.choice == "yes"))
 async def information_accepted(
     callback: CallbackQuery, session: AsyncSession, account: TelegramAccount | None
 ) -> None:
@@ -130,7 +125,6 @@ async def information_accepted(
     await callback.answer()
 
 
-@router.callback_query(InfoCb.filter(F.choice == "no"))
 async def information_declined(
     callback: CallbackQuery, session: AsyncSession, account: TelegramAccount | None
 ) -> None:
@@ -148,7 +142,6 @@ async def information_declined(
     await callback.answer()
 
 
-@router.callback_query(InfoCb.filter(F.choice.in_({"da", "en"})))
 async def information_language(
     callback: CallbackQuery,
     callback_data: InfoCb,
@@ -168,3 +161,14 @@ async def information_language(
 async def send_text(callback: CallbackQuery, text: str) -> None:
     assert callback.bot is not None
     await callback.bot.send_message(callback.from_user.id, text)
+
+
+def make_router() -> Router:
+    """A fresh router: aiogram attaches a router to one dispatcher only."""
+    router = Router(name="start")
+    router.message.register(start_with_invite, CommandStart(deep_link=True))
+    router.message.register(start_plain, CommandStart())
+    router.callback_query.register(information_accepted, InfoCb.filter(F.choice == "yes"))
+    router.callback_query.register(information_declined, InfoCb.filter(F.choice == "no"))
+    router.callback_query.register(information_language, InfoCb.filter(F.choice.in_({"da", "en"})))
+    return router

@@ -13,10 +13,7 @@ from storage.models import TelegramAccount
 from surveys import journey
 from surveys.journey import CommentPrompt, Outcome, Refusal
 
-router = Router(name="survey")
 
-
-@router.callback_query(BeginCb.filter())
 async def begin(
     callback: CallbackQuery,
     callback_data: BeginCb,
@@ -31,7 +28,6 @@ async def begin(
     await show_after_press(callback, outcome)
 
 
-@router.callback_query(AnswerCb.filter())
 async def answer(
     callback: CallbackQuery,
     callback_data: AnswerCb,
@@ -49,7 +45,6 @@ async def answer(
     await show_after_press(callback, outcome)
 
 
-@router.callback_query(BackCb.filter())
 async def back(
     callback: CallbackQuery,
     callback_data: BackCb,
@@ -64,7 +59,6 @@ async def back(
     await show_after_press(callback, outcome)
 
 
-@router.callback_query(FinishCb.filter())
 async def finish(
     callback: CallbackQuery,
     callback_data: FinishCb,
@@ -79,7 +73,6 @@ async def finish(
     await show_after_press(callback, outcome)
 
 
-@router.message(F.text, ~F.text.startswith("/"))
 async def text(
     message: Message, session: AsyncSession, account: TelegramAccount | None, bot: Bot
 ) -> None:
@@ -110,3 +103,14 @@ async def text(
     elif outcome.shown is not None:
         await message.answer(_("Tak, din kommentar er gemt."))
         await show_new(bot, message.chat.id, outcome.shown)
+
+
+def make_router() -> Router:
+    """A fresh router: aiogram attaches a router to one dispatcher only."""
+    router = Router(name="survey")
+    router.callback_query.register(begin, BeginCb.filter())
+    router.callback_query.register(answer, AnswerCb.filter())
+    router.callback_query.register(back, BackCb.filter())
+    router.callback_query.register(finish, FinishCb.filter())
+    router.message.register(text, F.text, ~F.text.startswith("/"))
+    return router
