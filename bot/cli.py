@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiogram.exceptions import TelegramAPIError
-from aiohttp import ClientError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +65,10 @@ async def _with_session(settings: Settings, work: Callable[[AsyncSession], Await
 async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
+    # aiogram takes seconds to import; only the commands that talk to Telegram pay for it.
+    from aiogram.exceptions import TelegramAPIError
+    from aiohttp import ClientError
+
     from bot.app import build_bot
 
     bot = build_bot(settings)
@@ -287,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        # Migration chatter belongs to `db upgrade` and `run`, not to every command's output.
+        if args.command not in ("run", "db"):
+            logging.getLogger("alembic").setLevel(logging.WARNING)
         args.func(args, settings)
     except (PejlingError, SettingsError, SurveyFileError) as error:
         print(f"pejling: {error}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen, Unit, UnitKind
@@ -18,8 +18,7 @@ async def add_unit(session: AsyncSession, name: str, kind: str) -> Unit:
         raise PejlingError("a unit needs a name")
     if kind not in {k.value for k in UnitKind}:
         raise PejlingError(f"unknown unit kind {kind!r}: use care_home or home_care")
-    existing = await session.execute(select(Unit).where(func.lower(Unit.name) == name.lower()))
-    if existing.scalar_one_or_none() is not None:
+    if await _unit_named(session, name) is not None:
         raise PejlingError(f"there is already a unit called {name!r}")
     unit = Unit(name=name, kind=kind)
     session.add(unit)
@@ -34,13 +33,22 @@ async def find_unit(session: AsyncSession, ref: str) -> Unit:
     if ref.isdigit():
         unit = await session.get(Unit, int(ref))
     if unit is None:
-        result = await session.execute(select(Unit).where(func.lower(Unit.name) == ref.lower()))
-        unit = result.scalar_one_or_none()
+        unit = await _unit_named(session, ref)
     if unit is None:
         raise PejlingError(
             f"there is no unit {ref!r} (see the unit names with `pejling unit list`)"
         )
     return unit
+
+
+async def _unit_named(session: AsyncSession, name: str) -> Unit | None:
+    # Compared in Python: SQLite's lower() folds only ASCII, and "Åbakken" must match "åbakken".
+    # A municipality has tens or hundreds of units, never enough for this to matter.
+    wanted = name.casefold()
+    for unit in await list_units(session):
+        if unit.name.casefold() == wanted:
+            return unit
+    return None
 
 
 async def list_units(session: AsyncSession) -> list[Unit]:
