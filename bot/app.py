@@ -15,16 +15,16 @@ from aiogram.types import BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings, SettingsError
+from bot.config import Settings
 from bot.i18n import LOCALES, AccountI18nMiddleware, make_i18n
 from bot.middlewares import DatabaseMiddleware
 from bot.routers import get_routers
 from bot.routers.commands import menu_commands
 from bot.sender import InvitationSender
-from storage.db import create_engine, is_sqlite, session_factory
-from storage.migrate import is_current, upgrade
+from storage.db import create_engine, session_factory
+from storage.migrate import prepare
 from storage.models import ProcessedUpdate
 from storage.types import utcnow
 
@@ -63,17 +63,6 @@ async def set_menu(bot: Bot, i18n: I18n) -> None:
         await bot.set_my_commands(menu_commands(i18n, code), scope=scope, language_code=code)
 
 
-async def prepare_database(settings: Settings, engine: AsyncEngine) -> None:
-    """Migrate a new SQLite file by itself; PostgreSQL must be migrated on purpose."""
-    if await is_current(engine):
-        return
-    if is_sqlite(settings.database_url):
-        log.info("migrating the SQLite database")
-        await upgrade(engine)
-        return
-    raise SettingsError("DATABASE_URL: the database is not up to date; run `pejling db upgrade`")
-
-
 async def prune_processed_updates(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Forget update ids older than Telegram would ever redeliver."""
     async with sessions() as session:
@@ -109,7 +98,7 @@ async def run_polling(settings: Settings) -> None:
     settings.require_token()
     engine = create_engine(settings.database_url)
     try:
-        await prepare_database(settings, engine)
+        await prepare(engine)
         sessions = session_factory(engine)
         i18n = make_i18n()
         bot = build_bot(settings)

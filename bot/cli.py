@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings, SettingsError, load_settings
 from storage.db import create_engine, session_factory
-from storage.migrate import upgrade
+from storage.migrate import SchemaOutOfDate, prepare, upgrade
 from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
 from surveys import people, rounds
 from surveys.errors import PejlingError
@@ -49,11 +50,9 @@ def parse_closes(value: str, now: datetime | None = None) -> datetime:
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    from bot.app import prepare_database
-
     engine = create_engine(settings.database_url)
     try:
-        await prepare_database(settings, engine)
+        await prepare(engine)
         async with session_factory(engine)() as session:
             result = await work(session)
             await session.commit()
@@ -293,9 +292,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in ("run", "db"):
             logging.getLogger("alembic").setLevel(logging.WARNING)
         args.func(args, settings)
-    except (PejlingError, SettingsError, SurveyFileError) as error:
+    except (PejlingError, SettingsError, SurveyFileError, SchemaOutOfDate) as error:
         print(f"pejling: {error}", file=sys.stderr)
         return 2
+    except (OSError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        print(f"pejling: DATABASE_URL: cannot use the database ({reason})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

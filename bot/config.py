@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: str | None) -> str | None:
-        if value is not None and not TOKEN_PATTERN.match(value):
+        if not value:
+            return None
+        if not TOKEN_PATTERN.match(value):
             raise ValueError("does not look like a bot token from BotFather (digits:letters)")
         return value
 
@@ -77,4 +79,5 @@ def load_settings() -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "setting"
-        raise SettingsError(f"{name}: {first['msg']}") from None
+        text = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {text}") from None

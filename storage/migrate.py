@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class SchemaOutOfDate(Exception):
+    """The database needs `pejling db upgrade` before Pejling can use it."""
+
+
 def alembic_config(url: str = "") -> Config:
     """An Alembic config pointing at our migrations, without an alembic.ini."""
     config = Config()
@@ -57,3 +61,16 @@ async def is_current(engine: AsyncEngine) -> bool:
 
     async with engine.connect() as connection:
         return await connection.run_sync(_check)
+
+
+async def prepare(engine: AsyncEngine) -> None:
+    """Make sure the schema is current: a new SQLite file migrates by itself, while
+    PostgreSQL (shared, production) is migrated on purpose with `pejling db upgrade`."""
+    if await is_current(engine):
+        return
+    if engine.dialect.name == "sqlite":
+        await upgrade(engine)
+        return
+    raise SchemaOutOfDate(
+        "DATABASE_URL: the database schema is not up to date; run `pejling db upgrade`"
+    )

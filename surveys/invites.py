@@ -64,9 +64,7 @@ async def issue_invites(
         if role == InviteRole.CITIZEN:
             count = 1
         unit_id = citizen.unit_id
-    elif role == InviteRole.STAFF and (
-        unit_id is None or await session.get(Unit, unit_id) is None
-    ):
+    elif role == InviteRole.STAFF and (unit_id is None or await session.get(Unit, unit_id) is None):
         raise PejlingError(f"there is no unit {unit_id}")
     issued = []
     for _ in range(count):

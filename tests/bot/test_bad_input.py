@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.standin import Person
 from storage.models import (
     Answer,
     Citizen,
@@ -17,7 +18,6 @@ from storage.models import (
     RoundAudience,
     TelegramAccount,
 )
-from bot.standin import Person
 from surveys import rounds
 from tests.harness import BotHarness
 

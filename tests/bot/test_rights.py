@@ -100,7 +100,7 @@ async def _unit_of_only_round(harness: BotHarness) -> int:
     async with harness.sessions() as session:
         unit_id = await session.scalar(select(Delivery.unit_id))
         assert unit_id is not None
-        return unit_id
+        return int(unit_id)
 
 
 async def _dump_all_tables(harness: BotHarness) -> str:
@@ -112,7 +112,7 @@ async def _dump_all_tables(harness: BotHarness) -> str:
     async with harness.sessions() as session:
         connection = await session.connection()
         tables = await connection.run_sync(names)
-        parts = []
+        parts: list[str] = []
         for table in tables:
             rows = await session.execute(text(f'SELECT * FROM "{table}"'))
             parts.extend(repr(tuple(row)) for row in rows)
