@@ -1,29 +1,28 @@
-"""`pejling`: the one console command, with subcommands."""
+"""The basic subcommands: run, db, unit, citizen, invite, survey, round."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import re
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.cli.base import Subcommands
+from bot.config import Settings, SettingsError
 from storage.db import create_engine, session_factory
-from storage.migrate import SchemaOutOfDate, prepare, upgrade
+from storage.migrate import prepare, upgrade
 from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
 from surveys import people, rounds
 from surveys.errors import PejlingError
 from surveys.invites import deep_link, issue_invites
-from surveys.loader import SurveyFileError, load_survey, load_surveys
+from surveys.loader import load_survey, load_surveys
 
 DURATION = re.compile(r"^(\d{1,3})([dhw])$")
 
@@ -214,11 +213,8 @@ def cmd_round_close(args: argparse.Namespace, settings: Settings) -> None:
 # ---------------------------------------------------------------- the parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pejling", description="Telegram surveys of user-experienced quality in elder care"
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def register(sub: Subcommands) -> None:
+    """Add this module's subcommands to `pejling`."""
 
     sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
 
@@ -276,33 +272,3 @@ def build_parser() -> argparse.ArgumentParser:
     close = round_.add_parser("close", help="close a round now")
     close.add_argument("id", type=int)
     close.set_defaults(func=cmd_round_close)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: one clear line and a non-zero exit for any error a person can cause."""
-    args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        # Migration chatter belongs to `db upgrade` and `run`, not to every command's output.
-        if args.command not in ("run", "db"):
-            logging.getLogger("alembic").setLevel(logging.WARNING)
-        args.func(args, settings)
-    except (PejlingError, SettingsError, SurveyFileError, SchemaOutOfDate) as error:
-        print(f"pejling: {error}", file=sys.stderr)
-        return 2
-    except (OSError, DBAPIError) as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        print(f"pejling: DATABASE_URL: cannot use the database ({reason})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
