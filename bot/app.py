@@ -1,9 +1,10 @@
-"""The composition root: bot, dispatcher, scheduler, and running them."""
+"""The composition root: bot, dispatcher, sender, scheduler, and running them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -13,24 +14,28 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.i18n import LOCALES, AccountI18nMiddleware, make_i18n
 from bot.middlewares import DatabaseMiddleware
 from bot.routers import get_routers
 from bot.routers.commands import menu_commands
-from bot.sender import InvitationSender
+from bot.sender import Sender
 from storage.db import create_engine, session_factory
 from storage.migrate import prepare
 from storage.models import ProcessedUpdate
 from storage.types import utcnow
+from surveys import rounds, schedules
 
 log = logging.getLogger(__name__)
 
 KEEP_PROCESSED_UPDATES = timedelta(days=2)
+WEBHOOK_PATH = "/telegram"
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -56,7 +61,7 @@ def build_dispatcher(
 
 
 async def set_menu(bot: Bot, i18n: I18n) -> None:
-    """The command menu, in Danish by default and in English for English phones."""
+    """The command menu, in Danish by default and in each language for its phones."""
     scope = BotCommandScopeDefault()
     await bot.set_my_commands(menu_commands(i18n, "da"), scope=scope)
     for code in LOCALES:
@@ -74,28 +79,72 @@ async def prune_processed_updates(sessions: async_sessionmaker[AsyncSession]) ->
         await session.commit()
 
 
+async def housekeeping(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Close rounds past their time and start recurring rounds that are due."""
+    async with sessions() as session:
+        closed = await rounds.close_expired_rounds(session)
+        started = await schedules.start_due(session)
+        await session.commit()
+    if closed or started:
+        log.info("closed %s round(s), started %s scheduled round(s)", closed, len(started))
+
+
+class Ticker:
+    """Runs the sender on APScheduler's ticks, and lets a shutdown wait for the tick in
+    flight to finish its message (SIGTERM loses nothing)."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    async def tick(self) -> None:
+        if self.sender.stopping:
+            return
+        self.idle.clear()
+        try:
+            await self.sender.run_once()
+        except Exception:
+            # A failed tick is retried by the next one; the outbox keeps what was not sent.
+            log.exception("the sender's tick failed")
+        finally:
+            self.idle.set()
+
+    async def shutdown(self) -> None:
+        self.sender.stop()
+        await self.idle.wait()
+        await self.sender.release()
+
+
 def build_scheduler(
-    sender: InvitationSender, sessions: async_sessionmaker[AsyncSession], settings: Settings
+    ticker: Ticker, sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIOScheduler:
-    """Timing only: each process has its own in-memory scheduler; the database decides
-    who does what, so several processes never share a job store."""
+    """Timing only: each process has its own in-memory scheduler, and the database decides
+    who does what, so processes never share a job store (APScheduler warns against it)."""
     scheduler = AsyncIOScheduler(timezone="Europe/Copenhagen")
     scheduler.add_job(
-        sender.run_once,
+        ticker.tick,
         "interval",
         seconds=settings.sender_interval_seconds,
         max_instances=1,
         coalesce=True,
         next_run_time=utcnow(),
-        id="send-invitations",
+        id="send",
+    )
+    scheduler.add_job(
+        housekeeping, "interval", seconds=60, args=[sessions], next_run_time=utcnow(), id="rounds"
     )
     scheduler.add_job(prune_processed_updates, "interval", hours=6, args=[sessions], id="prune")
     return scheduler
 
 
-async def run_polling(settings: Settings) -> None:
-    """`pejling run`: long polling, the sender and the scheduler, until stopped."""
+async def serve(settings: Settings, *, webhook: bool = False) -> None:
+    """`pejling run`: the bot (long polling or webhook), the sender and the scheduler."""
     settings.require_token()
+    if webhook and not settings.webhook_url:
+        raise SettingsError("WEBHOOK_URL: needed for --webhook (the public HTTPS address)")
+    if webhook and not settings.webhook_secret:
+        raise SettingsError("WEBHOOK_SECRET: needed for --webhook (16-256 letters and digits)")
     engine = create_engine(settings.database_url)
     try:
         await prepare(engine)
@@ -103,18 +152,53 @@ async def run_polling(settings: Settings) -> None:
         i18n = make_i18n()
         bot = build_bot(settings)
         dispatcher = build_dispatcher(settings, sessions, i18n)
-        await set_menu(bot, i18n)
-        sender = InvitationSender(bot, sessions, settings, i18n)
-        scheduler = build_scheduler(sender, sessions, settings)
-        scheduler.start()
+        ticker = Ticker(Sender(bot, sessions, settings, i18n))
+        scheduler = build_scheduler(ticker, sessions, settings)
         try:
-            await dispatcher.start_polling(bot)
+            await set_menu(bot, i18n)
+            scheduler.start()
+            if webhook:
+                await _serve_webhook(settings, bot, dispatcher)
+            else:
+                await bot.delete_webhook()
+                await dispatcher.start_polling(bot, handle_signals=True)
         finally:
             scheduler.shutdown(wait=False)
+            await ticker.shutdown()
             await bot.session.close()
     finally:
         await engine.dispose()
 
 
-def main_polling(settings: Settings) -> None:
-    asyncio.run(run_polling(settings))
+async def _serve_webhook(settings: Settings, bot: Bot, dispatcher: Dispatcher) -> None:
+    """Telegram's webhook over aiohttp; a wrong or missing secret header gets 401."""
+    assert settings.webhook_url and settings.webhook_secret
+    app = web.Application()
+    SimpleRequestHandler(dispatcher, bot, secret_token=settings.webhook_secret).register(
+        app, path=WEBHOOK_PATH
+    )
+    setup_application(app, dispatcher, bot=bot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    await bot.set_webhook(
+        settings.webhook_url.rstrip("/") + WEBHOOK_PATH,
+        secret_token=settings.webhook_secret,
+        allowed_updates=dispatcher.resolve_used_update_types(),
+    )
+    log.info(
+        "webhook served on %s:%s%s", settings.webhook_host, settings.webhook_port, WEBHOOK_PATH
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(settings: Settings, *, webhook: bool = False) -> None:
+    asyncio.run(serve(settings, webhook=webhook))

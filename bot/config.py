@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=60, ge=1, le=365)
     send_rate: float = Field(default=30.0, gt=0, le=1000)
     sender_interval_seconds: float = Field(default=5.0, gt=0)
+    sender_lease_seconds: float = Field(default=30.0, gt=0)
+    contact_hours: str = Field(default="09-19", description="HH-HH, Danish time; 00-24 = always")
+    webhook_url: str | None = Field(default=None, description="public HTTPS URL for webhook mode")
+    webhook_secret: str | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -51,6 +57,23 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org")
         return value.rstrip("/")
+
+    @field_validator("contact_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        if not re.match(r"^\d{2}-\d{2}$", value):
+            raise ValueError("use HH-HH, for example 09-19 (or 00-24 for always)")
+        start, end = int(value[:2]), int(value[3:])
+        if not 0 <= start < end <= 24:
+            raise ValueError("the start must come before the end, within 00-24")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^[A-Za-z0-9_-]{16,256}$", value):
+            raise ValueError("use 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value or None
 
     @field_validator("bot_token")
     @classmethod

@@ -1,10 +1,20 @@
-"""Sends the invitations waiting in the outbox, within Telegram's limits."""
+"""Sends what waits in the outbox (invitations, reminders) within Telegram's limits.
+
+Only one process sends at a time: it holds a lease in the database, so the bot-wide
+limit of about 30 messages a second holds however many processes run.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import time
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -19,16 +29,50 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import normalise_locale
-from bot.render import invitation_screen
+from bot.render import Screen, invitation_screen, reminder_screen
+from storage.lease import hold_lease, release_lease
+from storage.types import utcnow
 from surveys import outbox
+from surveys.outbox import ContactHours, Kind, Outgoing
 
 log = logging.getLogger(__name__)
 
-BATCH = 100
+LEASE = "sender"
+MAX_RETRY_AFTER_PAUSES = 5
 
 
-class InvitationSender:
-    """Claims pending invitations in batches and sends them, spaced to ``send_rate``."""
+class RateLimiter:
+    """Spaces calls evenly at ``rate`` per second (the one rate limiter of the bot)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_slot = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        slot = max(now, self.next_slot)
+        self.next_slot = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        """Nothing goes out for ``seconds`` (Telegram said 429)."""
+        self.next_slot = max(self.next_slot, time.monotonic() + seconds)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    gone: int = 0
+    retried: int = 0
+    held_lease: bool = False
+    outside_hours: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+class Sender:
+    """Works through the outbox: claim a batch, send each message, record the outcome."""
 
     def __init__(
         self,
@@ -36,56 +80,115 @@ class InvitationSender:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         i18n: I18n,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.settings = settings
         self.i18n = i18n
+        self.clock = clock
+        self.hours = ContactHours.parse(settings.contact_hours)
+        self.limiter = RateLimiter(settings.send_rate)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stopping = False
+        self.batch = max(10, min(200, int(settings.send_rate * 2)))
 
-    async def run_once(self) -> int:
-        """Send what is due now; returns how many invitations went out."""
-        sent = 0
-        while True:
+    def stop(self) -> None:
+        """Finish the message in flight, then stop (SIGTERM)."""
+        self.stopping = True
+
+    async def release(self) -> None:
+        """Hand the sender role over at once on a clean shutdown."""
+        async with self.sessions() as session:
+            await release_lease(session, LEASE, self.holder)
+            await session.commit()
+
+    async def _hold(self) -> bool:
+        ttl = timedelta(seconds=self.settings.sender_lease_seconds)
+        async with self.sessions() as session:
+            held, fresh = await hold_lease(session, LEASE, self.holder, self.clock(), ttl)
+            if fresh:
+                reclaimed = await outbox.reclaim_abandoned(session)
+                if reclaimed:
+                    log.warning("took over as sender; %s unsent invitations reclaimed", reclaimed)
+            await session.commit()
+        return held
+
+    async def run_once(self) -> SendReport:
+        """Send everything due now (if this process is the sender and it is contact time)."""
+        report = SendReport()
+        if not await self._hold():
+            return report
+        report.held_lease = True
+        if not self.hours.allows(self.clock()):
+            report.outside_hours = True
+            return report
+        while not self.stopping:
             async with self.sessions() as session:
-                batch = await outbox.claim_due_invitations(session, BATCH)
+                batch = await outbox.claim_due(session, self.batch, now=self.clock())
                 await session.commit()
             if not batch:
-                return sent
-            for invitation in batch:
-                sent += await self._send(invitation)
-                await asyncio.sleep(1 / self.settings.send_rate)
+                break
+            for index, message in enumerate(batch):
+                if self.stopping:
+                    await self._return_unsent(batch[index:])
+                    break
+                await self._deliver(message, report)
+            if not await self._hold():
+                break
+        return report
 
-    async def _send(self, invitation: outbox.Invitation) -> int:
-        locale = normalise_locale(invitation.locale)
+    async def _return_unsent(self, messages: list[Outgoing]) -> None:
+        async with self.sessions() as session:
+            for message in messages:
+                await outbox.send_again(session, message)
+            await session.commit()
+
+    def _screen(self, message: Outgoing) -> Screen:
+        locale = normalise_locale(message.locale)
         with self.i18n.context(), self.i18n.use_locale(locale):
-            screen = invitation_screen(invitation, self.settings, locale)
-        try:
-            await self.bot.send_message(invitation.chat_id, screen.text, reply_markup=screen.markup)
-        except TelegramRetryAfter as error:
-            log.warning("rate limited; pausing %s s", error.retry_after)
-            await self._settle(outbox.release, invitation, "429 Too Many Requests")
-            await asyncio.sleep(error.retry_after)
-            return 0
-        except TelegramForbiddenError:
-            await self._settle(outbox.mark_gone, invitation)
-            return 0
-        except TelegramBadRequest as error:
-            await self._settle(outbox.mark_failed, invitation, error.message)
-            return 0
-        except (TelegramNetworkError, TelegramServerError) as error:
-            log.warning("delivery %s: %s; will retry", invitation.delivery_id, error)
-            await self._settle(outbox.release, invitation, str(error))
-            return 0
-        await self._settle(outbox.mark_sent, invitation)
-        log.info("delivery %s: invitation sent", invitation.delivery_id)
-        return 1
+            if message.kind == Kind.REMINDER:
+                return reminder_screen(message, self.settings, locale)
+            return invitation_screen(message, self.settings, locale)
+
+    async def _deliver(self, message: Outgoing, report: SendReport) -> None:
+        screen = self._screen(message)
+        for _ in range(MAX_RETRY_AFTER_PAUSES):
+            await self.limiter.wait()
+            try:
+                await self.bot.send_message(
+                    message.chat_id, screen.text, reply_markup=screen.markup
+                )
+            except TelegramRetryAfter as error:
+                log.warning("429 from Telegram: pausing %s s", error.retry_after)
+                self.limiter.pause(error.retry_after)
+                report.retried += 1
+                continue
+            except TelegramForbiddenError:
+                await self._settle(outbox.mark_gone, message)
+                report.gone += 1
+                log.info("delivery %s: the person blocked the bot", message.delivery_id)
+                return
+            except TelegramBadRequest as error:
+                await self._settle(outbox.mark_failed, message, error.message)
+                report.failed += 1
+                log.warning("delivery %s failed: %s", message.delivery_id, error.message)
+                return
+            except (TelegramNetworkError, TelegramServerError) as error:
+                log.warning("delivery %s: %s; will retry", message.delivery_id, error)
+                await self._settle(outbox.retry_later, message, str(error))
+                report.errors.append(str(error))
+                return
+            await self._settle(outbox.mark_sent, message)
+            report.sent += 1
+            log.info("delivery %s: %s sent", message.delivery_id, message.kind)
+            return
+        await self._return_unsent([message])
 
     async def _settle(
-        self,
-        action: Callable[..., Awaitable[None]],
-        invitation: outbox.Invitation,
-        *args: str,
+        self, action: Callable[..., Awaitable[object]], message: Outgoing, *args: str
     ) -> None:
         async with self.sessions() as session:
-            await action(session, invitation.delivery_id, *args)
+            await action(session, message, *args)
             await session.commit()

@@ -87,6 +87,7 @@ class DeliveryStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"  # Telegram refused the invitation for good
     WITHDRAWN = "withdrawn"  # the person deleted their data; kept as a count only
+    CANCELLED = "cancelled"  # the citizen moved or died before the person was invited
 
 
 OPEN_DELIVERY_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.STARTED)
@@ -113,6 +114,11 @@ class Citizen(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     first_name: Mapped[str | None] = mapped_column(String(100))
+    # The municipality's own reference for the citizen (never a CPR number), so an import
+    # can be run again and recognise who is already there.
+    external_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # How many relatives' letters to print for this citizen.
+    relatives_wanted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(20), default=CitizenStatus.ACTIVE)
     left_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -219,10 +225,68 @@ class Round(Base):
     opens_at: Mapped[datetime] = mapped_column(default=utcnow)
     closes_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Days after the invitation at which the unfinished get a reminder (at most two).
+    reminder_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [3, 7], server_default="[3, 7]"
+    )
+    started_by: Mapped[str] = mapped_column(String(40), default="cli", server_default="cli")
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     survey_version: Mapped[SurveyVersion] = relationship(lazy="raise")
     units: Mapped[list[Unit]] = relationship(secondary=round_units, lazy="raise")
+
+
+schedule_units = Table(
+    "schedule_units",
+    Base.metadata,
+    Column("schedule_id", ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Schedule(Base):
+    """A recurring round: started by whichever process claims ``next_run_at`` first."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(String(20))
+    every: Mapped[str] = mapped_column(String(100))  # quarter, month or a cron expression
+    open_days: Mapped[int] = mapped_column(Integer, default=14)
+    next_run_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    units: Mapped[list[Unit]] = relationship(secondary=schedule_units, lazy="raise")
+
+
+class SenderLease(Base):
+    """Which process is the one sender (Telegram's limit is per bot, not per process)."""
+
+    __tablename__ = "sender_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
+
+
+class RoundDraft(Base):
+    """A staff member's /runde choices so far; in the database, so any process continues it."""
+
+    __tablename__ = "round_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("telegram_accounts.id", ondelete="CASCADE"), unique=True
+    )
+    unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    survey_id: Mapped[str | None] = mapped_column(String(64))
+    audience: Mapped[str | None] = mapped_column(String(20))
+    closes_days: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Delivery(Base):
@@ -248,6 +312,9 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
     claimed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]  # after a network error: retry no earlier
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_reminder_at: Mapped[datetime | None] = mapped_column(index=True)
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]

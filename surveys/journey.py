@@ -36,7 +36,7 @@ from storage.types import utcnow
 from storage.upsert import upsert
 from surveys.definitions import load_version
 from surveys.invites import find_invite
-from surveys.rounds import enrol_respondent, is_open
+from surveys.rounds import enrol_respondent, is_open, next_reminder
 from surveys.schema import Audience, Item, Scale
 
 log = logging.getLogger(__name__)
@@ -267,8 +267,11 @@ async def open_delivery(
     delivery = result.scalar_one_or_none()
     if delivery is not None and delivery.status == DeliveryStatus.PENDING:
         # The person came by before the invitation went out: no invitation is needed now.
+        round_ = await session.get(Round, delivery.round_id)
+        assert round_ is not None
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = now
+        delivery.next_reminder_at = next_reminder(now, list(round_.reminder_days), 0)
         await session.flush()
     return delivery
 

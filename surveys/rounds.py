@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, literal, select
+from sqlalchemy import ColumnElement, and_, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -17,6 +18,7 @@ from storage.models import (
     RespondentKind,
     Round,
     RoundAudience,
+    SurveyVersion,
     TelegramAccount,
     Unit,
     round_units,
@@ -47,6 +49,9 @@ async def start_round(
     closes_at: datetime,
     *,
     now: datetime | None = None,
+    started_by: str = "cli",
+    schedule_id: int | None = None,
+    reminder_days: Sequence[int] = (3, 7),
 ) -> tuple[Round, int]:
     """Open a round and write a pending delivery for everyone in it (the outbox).
 
@@ -61,6 +66,8 @@ async def start_round(
     wanted = {Audience(kind) for kind in AUDIENCE_KINDS[audience]}
     if not wanted & set(survey.audiences):
         raise PejlingError(f"survey {survey.id!r} has no items for {audience}")
+    if len(reminder_days) > 2 or any(day < 1 for day in reminder_days):
+        raise PejlingError("at most two reminders, each at least one day after the invitation")
     version = await store_version(session, survey)
     round_ = Round(
         survey_version_id=version.id,
@@ -68,6 +75,9 @@ async def start_round(
         opens_at=now,
         closes_at=closes_at,
         units=list(units),
+        started_by=started_by,
+        schedule_id=schedule_id,
+        reminder_days=sorted(reminder_days),
     )
     session.add(round_)
     await session.flush()
@@ -122,6 +132,14 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
     )
 
 
+def next_reminder(sent_at: datetime, days: list[int], already_sent: int) -> datetime | None:
+    """When reminder number ``already_sent + 1`` is due; None when none is left (at most two)."""
+    days = sorted(days)[:2]
+    if already_sent >= len(days):
+        return None
+    return sent_at + timedelta(days=days[already_sent])
+
+
 async def enrol_respondent(
     session: AsyncSession, respondent: Respondent, *, now: datetime | None = None
 ) -> int:
@@ -138,7 +156,7 @@ async def enrol_respondent(
     assert unit is not None
     audiences = [a for a, kinds in AUDIENCE_KINDS.items() if respondent.kind in kinds]
     rounds = await session.execute(
-        select(Round.id)
+        select(Round.id, Round.reminder_days)
         .join(round_units, round_units.c.round_id == Round.id)
         .where(
             round_units.c.unit_id == unit.id,
@@ -147,7 +165,7 @@ async def enrol_respondent(
         )
     )
     created = 0
-    for (round_id,) in rounds:
+    for round_id, reminder_days in rounds:
         exists = await session.execute(
             select(Delivery.id).where(
                 Delivery.round_id == round_id, Delivery.respondent_id == respondent.id
@@ -164,6 +182,7 @@ async def enrol_respondent(
                 unit_kind=unit.kind,
                 status=DeliveryStatus.SENT,
                 sent_at=now,
+                next_reminder_at=next_reminder(now, list(reminder_days or []), 0),
             )
         )
         created += 1
@@ -181,3 +200,90 @@ async def close_round(
     if round_.closed_at is None:
         round_.closed_at = now or utcnow()
     return round_
+
+
+async def close_expired_rounds(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """Mark rounds past their closing time as closed (they stopped taking answers already)."""
+    now = now or utcnow()
+    result = await session.execute(
+        update(Round)
+        .where(Round.closed_at.is_(None), Round.closes_at <= now)
+        .values(closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    """Counts for one round, as /status and `pejling round status` show them."""
+
+    round_id: int
+    survey_id: str
+    audience: str
+    closes_at: datetime
+    closed: bool
+    unit_names: list[str]
+    invited: int
+    waiting: int  # in the outbox, not yet sent
+    sent: int  # invitation delivered, no answer yet
+    started: int
+    completed: int
+    failed: int
+    cancelled: int
+
+
+async def round_status(
+    session: AsyncSession, round_id: int, *, now: datetime | None = None
+) -> RoundStatus:
+    """How far a round has come, counted in the database."""
+    now = now or utcnow()
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise PejlingError(f"there is no round {round_id}")
+    counts = dict(
+        (
+            await session.execute(
+                select(Delivery.status, func.count())
+                .where(Delivery.round_id == round_id)
+                .group_by(Delivery.status)
+            )
+        ).all()
+    )
+    names = await session.execute(
+        select(Unit.name)
+        .join(round_units, round_units.c.unit_id == Unit.id)
+        .where(round_units.c.round_id == round_id)
+        .order_by(Unit.name)
+    )
+    survey_id = await session.scalar(
+        select(SurveyVersion.survey_id).where(SurveyVersion.id == round_.survey_version_id)
+    )
+    return RoundStatus(
+        round_id=round_id,
+        survey_id=survey_id or "",
+        audience=round_.audience,
+        closes_at=round_.closes_at,
+        closed=round_.closed_at is not None or round_.closes_at <= now,
+        unit_names=list(names.scalars()),
+        invited=sum(counts.values()),
+        waiting=counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0),
+        sent=counts.get(DeliveryStatus.SENT, 0),
+        started=counts.get(DeliveryStatus.STARTED, 0),
+        completed=counts.get(DeliveryStatus.COMPLETED, 0),
+        failed=counts.get(DeliveryStatus.FAILED, 0),
+        cancelled=counts.get(DeliveryStatus.CANCELLED, 0) + counts.get(DeliveryStatus.WITHDRAWN, 0),
+    )
+
+
+async def open_round_ids(
+    session: AsyncSession, unit_ids: Sequence[int] | None = None, *, now: datetime | None = None
+) -> list[int]:
+    """Ids of the open rounds, all or those touching the given units."""
+    now = now or utcnow()
+    query = select(Round.id).where(is_open(now)).order_by(Round.id)
+    if unit_ids is not None:
+        query = query.where(
+            Round.id.in_(select(round_units.c.round_id).where(round_units.c.unit_id.in_(unit_ids)))
+        )
+    return list((await session.execute(query)).scalars())

@@ -117,6 +117,7 @@ def settings(database_url: str, standin: BotAPIStandIn) -> Settings:
         municipality="Testrup Kommune",
         contact="Ældreservice, tlf. 70 11 22 33",
         send_rate=1000,
+        contact_hours="00-24",
     )
 
 

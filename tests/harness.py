@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_bot, build_dispatcher, set_menu
 from bot.config import Settings
 from bot.i18n import make_i18n
-from bot.sender import InvitationSender
+from bot.sender import SendReport, Sender
 from bot.standin import BotAPIStandIn, Person
 from storage.models import InviteRole, RoundAudience
 from storage.types import utcnow
@@ -64,11 +65,14 @@ class BotHarness:
         await self.stop()
         await self.start()
 
-    async def send_invitations(self) -> int:
-        """One tick of the outbox sender."""
+    def sender(self, clock: Callable[[], datetime] = utcnow) -> Sender:
         assert self.bot is not None
-        sender = InvitationSender(self.bot, self.sessions, self.settings, make_i18n())
-        return await sender.run_once()
+        return Sender(self.bot, self.sessions, self.settings, make_i18n(), clock=clock)
+
+    async def send_invitations(self, clock: Callable[[], datetime] = utcnow) -> int:
+        """One tick of the outbox sender; how many messages went out."""
+        report: SendReport = await self.sender(clock).run_once()
+        return report.sent
 
     def person(self, user_id: int, language_code: str | None = "da") -> Person:
         return self.standin.person(user_id, first_name=f"P{user_id}", language_code=language_code)

@@ -19,7 +19,7 @@ from bot.config import Settings, SettingsError
 from storage.db import create_engine, session_factory
 from storage.migrate import prepare, upgrade
 from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
-from surveys import people, rounds
+from surveys import care_events, people, rounds, schedules
 from surveys.errors import PejlingError
 from surveys.invites import deep_link, issue_invites
 from surveys.loader import load_survey, load_surveys
@@ -46,6 +46,16 @@ def parse_closes(value: str, now: datetime | None = None) -> datetime:
             f"--closes {value!r}: use a duration such as 14d, 36h or 2w, or a date YYYY-MM-DD"
         ) from None
     return day.replace(hour=23, minute=59, tzinfo=DANISH_TIME).astimezone(UTC)
+
+
+def parse_reminders(value: str) -> list[int]:
+    """'3,7' -> [3, 7]; 'none' -> []."""
+    if value.strip().lower() in ("none", "0", ""):
+        return []
+    try:
+        return [int(part) for part in value.split(",")]
+    except ValueError:
+        raise PejlingError(f"--remind {value!r}: use days such as 3,7 or none") from None
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
@@ -86,9 +96,9 @@ async def _bot_username(settings: Settings) -> str:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
-    from bot.app import main_polling
+    from bot.app import main as serve
 
-    main_polling(settings)
+    serve(settings, webhook=args.webhook)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
@@ -168,7 +178,12 @@ def cmd_round_start(args: argparse.Namespace, settings: Settings) -> None:
     async def go(session: AsyncSession) -> tuple[int, int]:
         units = [await people.find_unit(session, ref) for ref in args.unit]
         round_, invited = await rounds.start_round(
-            session, surveys[args.survey], units, RoundAudience(args.audience), closes
+            session,
+            surveys[args.survey],
+            units,
+            RoundAudience(args.audience),
+            closes,
+            reminder_days=parse_reminders(args.remind),
         )
         return round_.id, invited
 
@@ -202,6 +217,78 @@ def cmd_round_list(args: argparse.Namespace, settings: Settings) -> None:
         print(line)
 
 
+def cmd_round_status(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> rounds.RoundStatus:
+        return await rounds.round_status(session, args.id)
+
+    status = asyncio.run(_with_session(settings, go))
+    state = "closed" if status.closed else "open"
+    print(
+        f"round {status.round_id} ({status.survey_id}, {status.audience}, {state}, "
+        f"closes {status.closes_at:%Y-%m-%d %H:%M} UTC): {', '.join(status.unit_names)}"
+    )
+    for label, value in (
+        ("invited", status.invited),
+        ("waiting", status.waiting),
+        ("sent", status.sent),
+        ("started", status.started),
+        ("completed", status.completed),
+        ("failed", status.failed),
+        ("cancelled", status.cancelled),
+    ):
+        print(f"{label}\t{value}")
+
+
+def cmd_citizen_leave(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> int:
+        return await care_events.citizen_left(session, args.id, args.reason)
+
+    cancelled = asyncio.run(_with_session(settings, go))
+    print(f"citizen {args.id} has {args.reason}; {cancelled} unfinished survey(s) stopped")
+
+
+def cmd_schedule_add(args: argparse.Namespace, settings: Settings) -> None:
+    surveys = load_surveys()
+    if args.survey not in surveys:
+        raise PejlingError(f"unknown survey {args.survey!r}: known are {', '.join(surveys)}")
+
+    async def go(session: AsyncSession) -> tuple[int, datetime]:
+        units = [await people.find_unit(session, ref) for ref in args.unit]
+        schedule = await schedules.add_schedule(
+            session,
+            surveys[args.survey],
+            units,
+            RoundAudience(args.audience),
+            args.every,
+            open_days=args.open_days,
+        )
+        return schedule.id, schedule.next_run_at
+
+    schedule_id, first = asyncio.run(_with_session(settings, go))
+    print(schedule_id)
+    print(f"schedule {schedule_id}: first round {first:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+
+
+def cmd_schedule_list(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> list[str]:
+        return [
+            f"{s.id}\t{s.survey_id}\t{s.audience}\tevery {s.every}\t"
+            f"next {s.next_run_at:%Y-%m-%d %H:%M} UTC\t{', '.join(u.name for u in s.units)}"
+            for s in await schedules.list_schedules(session)
+        ]
+
+    for line in asyncio.run(_with_session(settings, go)):
+        print(line)
+
+
+def cmd_schedule_remove(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> None:
+        await schedules.remove_schedule(session, args.id)
+
+    asyncio.run(_with_session(settings, go))
+    print(f"schedule {args.id} removed")
+
+
 def cmd_round_close(args: argparse.Namespace, settings: Settings) -> None:
     async def go(session: AsyncSession) -> None:
         await rounds.close_round(session, args.id)
@@ -216,7 +303,11 @@ def cmd_round_close(args: argparse.Namespace, settings: Settings) -> None:
 def register(sub: Subcommands) -> None:
     """Add this module's subcommands to `pejling`."""
 
-    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument(
+        "--webhook", action="store_true", help="serve Telegram's webhook (WEBHOOK_URL, _SECRET)"
+    )
+    run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="the database").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
@@ -235,6 +326,25 @@ def register(sub: Subcommands) -> None:
     cadd.add_argument("--unit", required=True, help="unit id or name")
     cadd.add_argument("--name", help="first name, used in relatives' questions")
     cadd.set_defaults(func=cmd_citizen_add)
+    leave = citizen.add_parser("leave", help="the citizen moved or died: stop their surveys")
+    leave.add_argument("id", type=int)
+    leave.add_argument("--reason", required=True, choices=["moved", "died"])
+    leave.set_defaults(func=cmd_citizen_leave)
+
+    schedule = sub.add_parser("schedule", help="recurring rounds").add_subparsers(
+        dest="schedule", required=True
+    )
+    sadd = schedule.add_parser("add", help="start a round by itself at regular times")
+    sadd.add_argument("--survey", required=True)
+    sadd.add_argument("--unit", required=True, action="append", help="unit id or name")
+    sadd.add_argument("--audience", required=True, choices=[a.value for a in RoundAudience])
+    sadd.add_argument("--every", required=True, help="month, quarter or a cron expression")
+    sadd.add_argument("--open-days", type=int, default=14, help="days each round stays open")
+    sadd.set_defaults(func=cmd_schedule_add)
+    schedule.add_parser("list", help="the schedules").set_defaults(func=cmd_schedule_list)
+    sremove = schedule.add_parser("remove", help="remove a schedule")
+    sremove.add_argument("id", type=int)
+    sremove.set_defaults(func=cmd_schedule_remove)
 
     invite = sub.add_parser("invite", help="print invite links").add_subparsers(
         dest="role", required=True
@@ -267,8 +377,16 @@ def register(sub: Subcommands) -> None:
     start.add_argument("--unit", required=True, action="append", help="unit id or name")
     start.add_argument("--audience", required=True, choices=[a.value for a in RoundAudience])
     start.add_argument("--closes", default="14d", help="14d, 36h, 2w or YYYY-MM-DD")
+    start.add_argument(
+        "--remind",
+        default="3,7",
+        help="days after the invitation for the (at most two) reminders, e.g. 3,7; 'none'",
+    )
     start.set_defaults(func=cmd_round_start)
     round_.add_parser("list", help="the rounds").set_defaults(func=cmd_round_list)
+    status = round_.add_parser("status", help="invited, sent, started, completed, failed")
+    status.add_argument("id", type=int)
+    status.set_defaults(func=cmd_round_status)
     close = round_.add_parser("close", help="close a round now")
     close.add_argument("id", type=int)
     close.set_defaults(func=cmd_round_close)
