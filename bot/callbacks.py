@@ -35,3 +35,10 @@ class LangCb(CallbackData, prefix="l"):
 
 class DeleteCb(CallbackData, prefix="del"):
     confirm: bool
+
+
+class RoundCb(CallbackData, prefix="r"):
+    """A step of /runde: toggle a unit, pick a survey, audience, closing, confirm."""
+
+    step: str  # unit, next, survey, audience, closes, start, cancel
+    value: str = ""

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -82,12 +83,15 @@ class Sender:
         i18n: I18n,
         *,
         clock: Callable[[], datetime] = utcnow,
+        pause_scale: float = 1.0,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.settings = settings
         self.i18n = i18n
         self.clock = clock
+        # Tests and the demo run Telegram's pauses faster; production waits them out in full.
+        self.pause_scale = pause_scale
         self.hours = ContactHours.parse(settings.contact_hours)
         self.limiter = RateLimiter(settings.send_rate)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -162,7 +166,7 @@ class Sender:
                 )
             except TelegramRetryAfter as error:
                 log.warning("429 from Telegram: pausing %s s", error.retry_after)
-                self.limiter.pause(error.retry_after)
+                self.limiter.pause(error.retry_after * self.pause_scale)
                 report.retried += 1
                 continue
             except TelegramForbiddenError:
@@ -175,7 +179,7 @@ class Sender:
                 report.failed += 1
                 log.warning("delivery %s failed: %s", message.delivery_id, error.message)
                 return
-            except (TelegramNetworkError, TelegramServerError) as error:
+            except (TelegramNetworkError, TelegramServerError, TelegramAPIError) as error:
                 log.warning("delivery %s: %s; will retry", message.delivery_id, error)
                 await self._settle(outbox.retry_later, message, str(error))
                 report.errors.append(str(error))

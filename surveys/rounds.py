@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -85,35 +85,62 @@ async def start_round(
     return round_, invited
 
 
-async def invite_eligible(session: AsyncSession, round_: Round) -> int:
-    """Write a pending delivery for every onboarded, reachable person in the round."""
-    kinds = AUDIENCE_KINDS[round_.audience]
-    eligible = (
-        select(
-            literal(round_.id),
-            Respondent.id,
-            Citizen.unit_id,
-            Respondent.kind,
-            Unit.kind,
-            literal(DeliveryStatus.PENDING.value),
-            literal(0),
-            literal(False),
-            literal(0),
-            literal(utcnow()),
-            literal(utcnow()),
-        )
+def _eligible(unit_ids: Sequence[int], kinds: Sequence[str]) -> Select[int, int, str, str]:
+    """Who a round for these units and kinds of people reaches: onboarded, informed, not
+    stopped, and their citizen still in care."""
+    return (
+        select(Respondent.id, Citizen.unit_id, Respondent.kind, Unit.kind)
         .join(Citizen, Citizen.id == Respondent.citizen_id)
         .join(Unit, Unit.id == Citizen.unit_id)
         .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
-        .join(round_units, round_units.c.unit_id == Citizen.unit_id)
         .where(
-            round_units.c.round_id == round_.id,
-            Respondent.kind.in_(kinds),
+            Citizen.unit_id.in_(list(unit_ids)),
+            Respondent.kind.in_(list(kinds)),
             Citizen.status == CitizenStatus.ACTIVE,
             TelegramAccount.informed_at.is_not(None),
             TelegramAccount.stopped_at.is_(None),
         )
     )
+
+
+async def count_eligible(
+    session: AsyncSession, unit_ids: Sequence[int], audience: RoundAudience
+) -> int:
+    """How many people a round would invite now (for the summary before starting it)."""
+    query = _eligible(unit_ids, AUDIENCE_KINDS[audience]).subquery()
+    return int(await session.scalar(select(func.count()).select_from(query)) or 0)
+
+
+async def invite_eligible(session: AsyncSession, round_: Round) -> int:
+    """Write a pending delivery for every reachable person in the round (the outbox).
+
+    INSERT ... SELECT, skipping people already invited: at most once per round.
+    """
+    unit_ids = (
+        (
+            await session.execute(
+                select(round_units.c.unit_id).where(round_units.c.round_id == round_.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    now = utcnow()
+    people = _eligible(unit_ids, AUDIENCE_KINDS[round_.audience]).subquery()
+    rows = select(
+        literal(round_.id),
+        people.c[0],
+        people.c[1],
+        people.c[2],
+        people.c[3],
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(False),
+        literal(0),
+        literal(0),
+        literal(now),
+        literal(now),
+    ).where(true())  # SQLite needs a WHERE to tell INSERT ... SELECT from its ON CONFLICT
     columns = (
         "round_id",
         "respondent_id",
@@ -124,11 +151,12 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
         "position",
         "proxy",
         "attempts",
+        "reminders_sent",
         "invited_at",
         "updated_at",
     )
     return await insert_select_ignoring_conflicts(
-        session, Delivery, columns, eligible, conflict=("round_id", "respondent_id")
+        session, Delivery, columns, rows, conflict=("round_id", "respondent_id")
     )
 
 

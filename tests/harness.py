@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiogram import Bot, Dispatcher
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_bot, build_dispatcher, set_menu
 from bot.config import Settings
 from bot.i18n import make_i18n
-from bot.sender import SendReport, Sender
+from bot.sender import Sender, SendReport
 from bot.standin import BotAPIStandIn, Person
-from storage.models import InviteRole, RoundAudience
+from storage.models import Citizen, InviteRole, Respondent, RoundAudience, TelegramAccount
 from storage.types import utcnow
 from surveys import people, rounds
 from surveys.invites import issue_invites
@@ -67,7 +67,10 @@ class BotHarness:
 
     def sender(self, clock: Callable[[], datetime] = utcnow) -> Sender:
         assert self.bot is not None
-        return Sender(self.bot, self.sessions, self.settings, make_i18n(), clock=clock)
+        # Telegram's retry_after pauses run at 1/100 speed here; their handling is the same.
+        return Sender(
+            self.bot, self.sessions, self.settings, make_i18n(), clock=clock, pause_scale=0.01
+        )
 
     async def send_invitations(self, clock: Callable[[], datetime] = utcnow) -> int:
         """One tick of the outbox sender; how many messages went out."""
@@ -106,6 +109,28 @@ class BotHarness:
             )
             await session.commit()
             return issued.token
+
+    async def crowd(
+        self, unit_id: int, count: int, *, first_user_id: int, kind: str = "relative"
+    ) -> list[int]:
+        """``count`` people who already joined and accepted the information (written
+        straight to the database: the journey tests cover how people join)."""
+        now = utcnow()
+        async with self.sessions() as session:
+            users = []
+            for number in range(count):
+                user_id = first_user_id + number
+                citizen = Citizen(unit_id=unit_id, first_name=f"Borger{number}")
+                account = TelegramAccount(
+                    telegram_user_id=user_id, chat_id=user_id, informed_at=now
+                )
+                session.add_all([citizen, account])
+                await session.flush()
+                session.add(Respondent(kind=kind, citizen_id=citizen.id, account_id=account.id))
+                self.standin.person(user_id, started=True)
+                users.append(user_id)
+            await session.commit()
+        return users
 
     async def open_round(
         self, unit_id: int, audience: RoundAudience = RoundAudience.BOTH, days: int = 14

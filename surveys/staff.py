@@ -1,0 +1,52 @@
+"""What a staff member may do: staff for their own units, coordinators for all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Staff, StaffRole, TelegramAccount, Unit, staff_units
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """The staff roles of one Telegram account, merged: the units they may act on."""
+
+    staff_id: int
+    coordinator: bool
+    units: list[Unit]
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return [unit.id for unit in self.units]
+
+
+async def staff_scope(session: AsyncSession, account: TelegramAccount | None) -> StaffScope | None:
+    """The account's staff scope, or None for anyone who is not staff."""
+    if account is None:
+        return None
+    rows = (
+        await session.execute(select(Staff.id, Staff.role).where(Staff.account_id == account.id))
+    ).all()
+    if not rows:
+        return None
+    coordinator = any(role == StaffRole.COORDINATOR for _, role in rows)
+    if coordinator:
+        units = (await session.execute(select(Unit).order_by(Unit.name))).scalars().all()
+    else:
+        units = (
+            (
+                await session.execute(
+                    select(Unit)
+                    .join(staff_units, staff_units.c.unit_id == Unit.id)
+                    .where(staff_units.c.staff_id.in_([staff_id for staff_id, _ in rows]))
+                    .distinct()
+                    .order_by(Unit.name)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return StaffScope(staff_id=rows[0][0], coordinator=coordinator, units=list(units))
