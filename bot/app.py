@@ -89,6 +89,17 @@ async def housekeeping(sessions: async_sessionmaker[AsyncSession]) -> None:
         log.info("closed %s round(s), started %s scheduled round(s)", closed, len(started))
 
 
+class _SkipOverlapNotices(logging.Filter):
+    """A sender tick lasts until the outbox is empty, so APScheduler skipping the next
+    ticks meanwhile is the plan, not news worth a warning each 5 seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkipOverlapNotices())
+
+
 class Ticker:
     """Runs the sender on APScheduler's ticks, and lets a shutdown wait for the tick in
     flight to finish its message (SIGTERM loses nothing)."""
@@ -161,23 +172,33 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
                 await _serve_webhook(settings, bot, dispatcher)
             else:
                 await bot.delete_webhook()
-                await dispatcher.start_polling(bot, handle_signals=True)
+                await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False)
         finally:
-            scheduler.shutdown(wait=False)
+            # The sender first: it finishes the message in flight and records it. Shutting
+            # APScheduler down first would cancel that tick mid-message.
             await ticker.shutdown()
+            scheduler.shutdown(wait=False)
             await bot.session.close()
     finally:
         await engine.dispose()
 
 
-async def _serve_webhook(settings: Settings, bot: Bot, dispatcher: Dispatcher) -> None:
-    """Telegram's webhook over aiohttp; a wrong or missing secret header gets 401."""
-    assert settings.webhook_url and settings.webhook_secret
+def build_webhook_app(settings: Settings, bot: Bot, dispatcher: Dispatcher) -> web.Application:
+    """Telegram's webhook over aiohttp: a wrong or missing secret header gets 401 and
+    nothing is processed; an update already processed is skipped by the middleware."""
+    assert settings.webhook_secret
     app = web.Application()
-    SimpleRequestHandler(dispatcher, bot, secret_token=settings.webhook_secret).register(
-        app, path=WEBHOOK_PATH
-    )
+    # Handled before answering, so a failure makes Telegram retry (the update id dedupes).
+    SimpleRequestHandler(
+        dispatcher, bot, secret_token=settings.webhook_secret, handle_in_background=False
+    ).register(app, path=WEBHOOK_PATH)
     setup_application(app, dispatcher, bot=bot)
+    return app
+
+
+async def _serve_webhook(settings: Settings, bot: Bot, dispatcher: Dispatcher) -> None:
+    assert settings.webhook_url and settings.webhook_secret
+    app = build_webhook_app(settings, bot, dispatcher)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)

@@ -96,7 +96,10 @@ class Sender:
         self.limiter = RateLimiter(settings.send_rate)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = False
-        self.batch = max(10, min(200, int(settings.send_rate * 2)))
+        self.lease_ttl = timedelta(seconds=settings.sender_lease_seconds)
+        # A batch takes at most a third of the lease to send, so the lease is renewed in time.
+        self.batch = max(1, min(200, int(settings.send_rate * settings.sender_lease_seconds / 3)))
+        self.renewed = 0.0
 
     def stop(self) -> None:
         """Finish the message in flight, then stop (SIGTERM)."""
@@ -109,15 +112,23 @@ class Sender:
             await session.commit()
 
     async def _hold(self) -> bool:
-        ttl = timedelta(seconds=self.settings.sender_lease_seconds)
         async with self.sessions() as session:
-            held, fresh = await hold_lease(session, LEASE, self.holder, self.clock(), ttl)
+            held, fresh = await hold_lease(
+                session, LEASE, self.holder, self.clock(), self.lease_ttl
+            )
             if fresh:
                 reclaimed = await outbox.reclaim_abandoned(session)
                 if reclaimed:
                     log.warning("took over as sender; %s unsent invitations reclaimed", reclaimed)
             await session.commit()
+        self.renewed = time.monotonic()
         return held
+
+    async def _still_holding(self) -> bool:
+        """Renew the lease when a third of it has passed (after a long 429 pause, say)."""
+        if time.monotonic() - self.renewed < self.lease_ttl.total_seconds() / 3:
+            return True
+        return await self._hold()
 
     async def run_once(self) -> SendReport:
         """Send everything due now (if this process is the sender and it is contact time)."""
@@ -135,9 +146,9 @@ class Sender:
             if not batch:
                 break
             for index, message in enumerate(batch):
-                if self.stopping:
+                if self.stopping or not await self._still_holding():
                     await self._return_unsent(batch[index:])
-                    break
+                    return report
                 await self._deliver(message, report)
             if not await self._hold():
                 break

@@ -276,13 +276,24 @@ async def retry_later(
 
 
 async def send_again(session: AsyncSession, message: Outgoing) -> None:
-    """After a 429 the message goes back in the outbox untouched (no attempt counted)."""
-    delivery = await session.get(Delivery, message.delivery_id)
-    if delivery is None:
-        return
+    """Put a claimed message back untouched (after 429s, or when this sender stops).
+
+    Guarded: if another sender has taken the message over meanwhile, nothing changes.
+    """
     if message.kind == Kind.REMINDER:
-        delivery.reminders_sent = max(0, delivery.reminders_sent - 1)
-        delivery.next_reminder_at = utcnow()
-    else:
-        delivery.status = DeliveryStatus.PENDING
-        delivery.attempts = max(0, delivery.attempts - 1)
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == message.delivery_id,
+                Delivery.reminders_sent == message.reminder_number,
+            )
+            .values(reminders_sent=message.reminder_number - 1, next_reminder_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == message.delivery_id, Delivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.PENDING, attempts=Delivery.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
