@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
+from bot import cli
 from bot.standin import BotAPIStandIn
 from tests.harness import BOT_USERNAME, TOKEN
 
@@ -35,9 +39,28 @@ async def pejling(*args: str, env: dict[str, str]) -> Run:
     return Run(process.returncode, out.decode(), err.decode())
 
 
+async def in_process(*args: str, env: dict[str, str]) -> Run:
+    """`pejling ARGS` through the same entry point, in a worker thread of this process: the
+    same parsing, settings, database and output, without a second's interpreter start-up
+    per call. (The tests below also run the installed command as a real process.)"""
+    out, err = io.StringIO(), io.StringIO()
+
+    def call() -> int:
+        with (
+            patch.dict(os.environ, env),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            return cli.main(list(args))
+
+    code = await asyncio.to_thread(call)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
 async def test_cli_sets_up_units_citizens_invites_and_a_round(
     database_url: str, tmp_path: Path
 ) -> None:
+    pejling = in_process
     env = {"DATABASE_URL": database_url, "BOT_USERNAME": BOT_USERNAME, "BOT_TOKEN": TOKEN}
     upgrade = await pejling("db", "upgrade", env=env)
     assert upgrade.code == 0, upgrade.err
@@ -103,6 +126,34 @@ async def test_cli_sets_up_units_citizens_invites_and_a_round(
     assert unknown.code == 2 and "unknown survey 'nope'" in unknown.err
     listing = await pejling("round", "list", env=env)
     assert listing.out.startswith("1\tstandard\tboth\topen")
+    status = await pejling("round", "status", "1", env=env)
+    assert "invited\t0" in status.out and "Plejecenter Åbakken" in status.out
+
+    left = await pejling("citizen", "leave", "1", "--reason", "died", env=env)
+    assert left.code == 0 and "citizen 1 has died" in left.out
+    gone = await pejling("invite", "relative", "--citizen", "1", env=env)
+    assert gone.code == 2 and gone.err.strip() == "pejling: citizen 1 has left (died)"
+
+    added = await pejling(
+        "schedule",
+        "add",
+        "--survey",
+        "standard",
+        "--unit",
+        "1",
+        "--audience",
+        "relatives",
+        "--every",
+        "quarter",
+        env=env,
+    )
+    assert (added.code, added.out.strip()) == (0, "1"), added.err
+    schedules = await pejling("schedule", "list", env=env)
+    assert schedules.out.startswith("1\tstandard\trelatives\tevery quarter\tnext 20")
+    removed = await pejling("schedule", "remove", "1", env=env)
+    assert removed.code == 0
+    again = await pejling("schedule", "remove", "1", env=env)
+    assert again.code == 2 and again.err.strip() == "pejling: there is no schedule 1"
 
 
 async def test_bad_settings_and_bad_survey_files_give_one_clear_line(tmp_path: Path) -> None:
