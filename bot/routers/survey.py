@@ -14,61 +14,26 @@ from surveys import journey
 from surveys.journey import CommentPrompt, Outcome, Refusal
 
 
-async def begin(
+async def press(
     callback: CallbackQuery,
-    callback_data: BeginCb,
+    callback_data: AnswerCb | BackCb | BeginCb | FinishCb,
     session: AsyncSession,
     account: TelegramAccount | None,
 ) -> None:
+    """Any button of a survey: act on the delivery it names, if it is the presser's."""
     if account is None:
         outcome = Outcome(refusal=Refusal.NOT_YOURS)
-    else:
-        outcome = await journey.begin(session, account, callback_data.d)
-    await session.commit()
-    await show_after_press(callback, outcome)
-
-
-async def answer(
-    callback: CallbackQuery,
-    callback_data: AnswerCb,
-    session: AsyncSession,
-    account: TelegramAccount | None,
-) -> None:
-    if account is None:
-        outcome = Outcome(refusal=Refusal.NOT_YOURS)
-    else:
+    elif isinstance(callback_data, AnswerCb):
         outcome = await journey.answer(
             session, account, callback_data.d, callback_data.i, callback_data.v
         )
-    # Committed before the person sees the next question: what they see is stored.
-    await session.commit()
-    await show_after_press(callback, outcome)
-
-
-async def back(
-    callback: CallbackQuery,
-    callback_data: BackCb,
-    session: AsyncSession,
-    account: TelegramAccount | None,
-) -> None:
-    if account is None:
-        outcome = Outcome(refusal=Refusal.NOT_YOURS)
-    else:
+    elif isinstance(callback_data, BackCb):
         outcome = await journey.go_back(session, account, callback_data.d, callback_data.i)
-    await session.commit()
-    await show_after_press(callback, outcome)
-
-
-async def finish(
-    callback: CallbackQuery,
-    callback_data: FinishCb,
-    session: AsyncSession,
-    account: TelegramAccount | None,
-) -> None:
-    if account is None:
-        outcome = Outcome(refusal=Refusal.NOT_YOURS)
-    else:
+    elif isinstance(callback_data, FinishCb):
         outcome = await journey.finish(session, account, callback_data.d, callback_data.i)
+    else:
+        outcome = await journey.begin(session, account, callback_data.d)
+    # Committed before the person sees the next question: what they see is stored.
     await session.commit()
     await show_after_press(callback, outcome)
 
@@ -108,9 +73,7 @@ async def text(
 def make_router() -> Router:
     """A fresh router: aiogram attaches a router to one dispatcher only."""
     router = Router(name="survey")
-    router.callback_query.register(begin, BeginCb.filter())
-    router.callback_query.register(answer, AnswerCb.filter())
-    router.callback_query.register(back, BackCb.filter())
-    router.callback_query.register(finish, FinishCb.filter())
+    for data in (AnswerCb, BackCb, BeginCb, FinishCb):
+        router.callback_query.register(press, data.filter())
     router.message.register(text, F.text, ~F.text.startswith("/"))
     return router
