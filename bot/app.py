@@ -28,7 +28,7 @@ from bot.routers.commands import menu_commands
 from bot.sender import Sender
 from storage.db import create_engine, session_factory
 from storage.migrate import prepare
-from storage.models import ProcessedUpdate
+from storage.models import InviteFailure, ProcessedUpdate
 from storage.types import utcnow
 from surveys import rounds, schedules
 
@@ -69,12 +69,15 @@ async def set_menu(bot: Bot, i18n: I18n) -> None:
 
 
 async def prune_processed_updates(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Forget update ids older than Telegram would ever redeliver."""
+    """Forget update ids older than Telegram would ever redeliver, and old wrong tokens."""
     async with sessions() as session:
         await session.execute(
             delete(ProcessedUpdate).where(
                 ProcessedUpdate.processed_at < utcnow() - KEEP_PROCESSED_UPDATES
             )
+        )
+        await session.execute(
+            delete(InviteFailure).where(InviteFailure.at < utcnow() - timedelta(days=1))
         )
         await session.commit()
 

@@ -349,6 +349,16 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class InviteFailure(Base):
+    """A wrong invite token tried by a Telegram user; kept a day, to throttle guessing."""
+
+    __tablename__ = "invite_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled, so a redelivered update changes nothing."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -24,6 +24,7 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
     Invite,
+    InviteFailure,
     InviteRole,
     Respondent,
     Round,
@@ -40,6 +41,10 @@ from surveys.rounds import enrol_respondent, is_open, next_reminder
 from surveys.schema import Audience, Item, Scale
 
 log = logging.getLogger(__name__)
+
+# Guessing invite tokens: after this many wrong ones in the window, wait.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
 
 DONT_KNOW = "x"
 SKIP = "s"
@@ -103,6 +108,7 @@ class Outcome:
 
 
 class InviteOutcome(StrEnum):
+    THROTTLED = "throttled"
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED = "used"
@@ -143,16 +149,32 @@ async def open_invite(
     Unknown, expired and used tokens change nothing.
     """
     now = now or utcnow()
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(InviteFailure)
+        .where(
+            InviteFailure.telegram_user_id == telegram_user_id,
+            InviteFailure.at > now - FAILURE_WINDOW,
+        )
+    )
+    if (recent or 0) >= MAX_FAILURES:
+        return InviteResult(InviteOutcome.THROTTLED)
     invite = await find_invite(session, token)
+    citizen = (
+        await session.get(Citizen, invite.citizen_id) if invite and invite.citizen_id else None
+    )
+    refusal = None
     if invite is None:
-        return InviteResult(InviteOutcome.UNKNOWN)
-    if invite.used_at is not None:
-        return InviteResult(InviteOutcome.USED)
-    if invite.expires_at <= now:
-        return InviteResult(InviteOutcome.EXPIRED)
-    citizen = await session.get(Citizen, invite.citizen_id) if invite.citizen_id else None
-    if citizen is not None and citizen.status != CitizenStatus.ACTIVE:
-        return InviteResult(InviteOutcome.EXPIRED)
+        refusal = InviteOutcome.UNKNOWN
+    elif invite.used_at is not None:
+        refusal = InviteOutcome.USED
+    elif invite.expires_at <= now or (
+        citizen is not None and citizen.status != CitizenStatus.ACTIVE
+    ):
+        refusal = InviteOutcome.EXPIRED
+    if refusal is not None or invite is None:
+        session.add(InviteFailure(telegram_user_id=telegram_user_id, at=now))
+        return InviteResult(refusal or InviteOutcome.UNKNOWN)
     # A guarded update, so two processes (or a redelivered update) cannot both use it.
     claimed = await session.execute(
         update(Invite)

@@ -29,7 +29,17 @@ async def start_with_invite(
     result = await journey.open_invite(
         session, command.args or "", telegram_user_id=message.from_user.id, chat_id=message.chat.id
     )
+    # Stored before the reply: a wrong token counts against the next try at once.
+    await session.commit()
     contact = settings.contact or _("din kommunes ældreområde")
+    if result.outcome == InviteOutcome.THROTTLED:
+        await message.answer(
+            _(
+                "Der er prøvet for mange forkerte links. Vent et kvarter, og prøv så igen "
+                "med linket fra dit brev. Kontakt {contact}, hvis det stadig ikke virker."
+            ).format(contact=contact)
+        )
+        return
     if result.outcome == InviteOutcome.UNKNOWN:
         await message.answer(
             _(
@@ -53,7 +63,6 @@ async def start_with_invite(
             )
         )
         return
-    await session.commit()
     assert result.account is not None
     if result.outcome == InviteOutcome.STAFF:
         if result.role == InviteRole.COORDINATOR:

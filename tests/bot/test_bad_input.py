@@ -190,3 +190,20 @@ async def _delivery_id(harness: BotHarness) -> int:
         value = await session.scalar(select(Delivery.id).order_by(Delivery.id))
         assert value is not None
         return value
+
+
+async def test_guessing_tokens_is_throttled_per_person(harness: BotHarness) -> None:
+    unit = await harness.unit()
+    citizen = await harness.citizen(unit)
+    valid = await harness.invite(InviteRole.RELATIVE, citizen_id=citizen)
+    guesser = harness.person(7701)
+    for number in range(5):
+        [reply] = await guesser.send(f"/start guess{number:02d}AAAAAAAAAAAAAAAAAAAAAAA")
+        assert "Det link kender jeg ikke" in reply.text
+    # Even a right token is not looked at while the guesser waits.
+    [reply] = await guesser.send(f"/start {valid}")
+    assert "for mange forkerte links" in reply.text
+    assert await count(harness, Respondent) == 0
+    # Someone else is not held up by the guesser.
+    [info] = await harness.person(7702).send(f"/start {valid}")
+    assert "Vil du være med?" in info.text
