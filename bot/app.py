@@ -54,7 +54,7 @@ def build_dispatcher(
     """The dispatcher with its routers and middlewares; all state lives in the database."""
     i18n = i18n or make_i18n()
     dispatcher = Dispatcher(settings=settings, sessions=sessions)
-    dispatcher.update.outer_middleware(DatabaseMiddleware(sessions))
+    dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n))
     AccountI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     return dispatcher

@@ -6,14 +6,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from bot.i18n import DEFAULT_LOCALE
 from storage.models import ProcessedUpdate
 from surveys.journey import find_account
 
@@ -28,8 +33,9 @@ class DatabaseMiddleware(BaseMiddleware):
     handling failed is not marked as done.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
         self.sessions = sessions
+        self.i18n = i18n
 
     async def __call__(
         self,
@@ -38,6 +44,21 @@ class DatabaseMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         assert isinstance(event_, Update)
+        try:
+            return await self._handle(handler, event_, data)
+        except (OperationalError, InterfaceError, OSError, TimeoutError) as error:
+            # The database is away (restarting, network): nothing was stored, so say so
+            # and let the person try again; the pool reconnects by itself afterwards.
+            log.warning("database unavailable for update %s: %s", event_.update_id, error)
+            await self._try_again_shortly(event_, data)
+            return UNHANDLED
+
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event_: Update,
+        data: dict[str, Any],
+    ) -> Any:
         async with self.sessions() as session:
             if await session.get(ProcessedUpdate, event_.update_id) is not None:
                 log.info("update %s was already processed; skipped", event_.update_id)
@@ -56,6 +77,20 @@ class DatabaseMiddleware(BaseMiddleware):
                     return UNHANDLED
                 raise
             return result
+
+    async def _try_again_shortly(self, update: Update, data: dict[str, Any]) -> None:
+        bot: Bot | None = data.get("bot")
+        if bot is None:
+            return
+        with self.i18n.context(), self.i18n.use_locale(DEFAULT_LOCALE):
+            text = _("Der er lige nu et teknisk problem hos os. Prøv igen om lidt.")
+        try:
+            if update.callback_query is not None:
+                await bot.answer_callback_query(update.callback_query.id, text, show_alert=True)
+            elif update.message is not None and update.message.chat.type == ChatType.PRIVATE:
+                await bot.send_message(update.message.chat.id, text)
+        except TelegramAPIError as error:
+            log.warning("could not tell the person to try again: %s", error)
 
 
 def _mark_processed_on_commit(session: AsyncSession, update_id: int) -> None:
