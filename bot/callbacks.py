@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# A row id or question index as the database can hold it: a forged 10**12 is refused at
+# the door instead of overflowing PostgreSQL's integer.
+RowId = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class AnswerCb(CallbackData, prefix="a"):
-    d: int  # delivery
-    i: int  # question index the button belongs to
+    d: RowId  # delivery
+    i: RowId  # question index the button belongs to
     v: str  # option position, "x" (don't know) or "s" (skip)
 
 
 class BackCb(CallbackData, prefix="b"):
-    d: int
-    i: int
+    d: RowId
+    i: RowId
 
 
 class BeginCb(CallbackData, prefix="g"):
-    d: int
+    d: RowId
 
 
 class FinishCb(CallbackData, prefix="f"):
-    d: int
-    i: int
+    d: RowId
+    i: RowId
 
 
 class InfoCb(CallbackData, prefix="i"):
@@ -42,3 +49,8 @@ class RoundCb(CallbackData, prefix="r"):
 
     step: str  # unit, next, survey, audience, closes, start, cancel
     value: str = ""
+
+
+class ExportCb(CallbackData, prefix="exp"):
+    r: int  # round id, or 0 for a period
+    m: int  # months back for a period, or 0 for a round

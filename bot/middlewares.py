@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.i18n import DEFAULT_LOCALE
 from storage.models import ProcessedUpdate
@@ -50,6 +51,12 @@ class DatabaseMiddleware(BaseMiddleware):
             # The database is away (restarting, network): nothing was stored, so say so
             # and let the person try again; the pool reconnects by itself afterwards.
             log.warning("database unavailable for update %s: %s", event_.update_id, error)
+            await self._try_again_shortly(event_, data)
+            return UNHANDLED
+        except StaleDataError as error:
+            # Another update of the same person changed or deleted the row meanwhile (say
+            # /slet and a button at once): nothing of this one was stored.
+            log.info("update %s lost a race with another update: %s", event_.update_id, error)
             await self._try_again_shortly(event_, data)
             return UNHANDLED
 
