@@ -56,12 +56,18 @@ async def list_units(session: AsyncSession) -> list[Unit]:
     return list((await session.execute(select(Unit).order_by(Unit.name))).scalars())
 
 
-async def add_citizen(session: AsyncSession, unit: Unit, first_name: str | None) -> Citizen:
-    """Register a citizen in a unit; only a first name, never a CPR number."""
+def clean_first_name(first_name: str | None) -> str | None:
+    """A first name stripped of blanks (None when empty); refused with digits or too long."""
     if first_name is not None:
         first_name = first_name.strip() or None
         if first_name and (len(first_name) > MAX_NAME or any(ch.isdigit() for ch in first_name)):
             raise PejlingError("a first name has no digits and at most 100 characters")
+    return first_name
+
+
+async def add_citizen(session: AsyncSession, unit: Unit, first_name: str | None) -> Citizen:
+    """Register a citizen in a unit; only a first name, never a CPR number."""
+    first_name = clean_first_name(first_name)
     citizen = Citizen(unit_id=unit.id, first_name=first_name)
     session.add(citizen)
     await session.flush()

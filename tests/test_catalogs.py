@@ -44,7 +44,9 @@ def test_english_catalog_translates_every_message(messages: set[str]) -> None:
     wrong_placeholders = sorted(
         m.id
         for m in catalog
-        if m.id and set(PLACEHOLDER.findall(str(m.id))) != set(PLACEHOLDER.findall(str(m.string)))
+        if m.id
+        and m.string
+        and set(PLACEHOLDER.findall(str(m.id))) != set(PLACEHOLDER.findall(str(m.string)))
     )
     assert missing == [], f"not translated to English: {missing}"
     assert fuzzy == []

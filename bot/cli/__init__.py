@@ -9,13 +9,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.cli import core
+from bot.cli import core, people_files
 from bot.config import SettingsError, load_settings
 from storage.migrate import SchemaOutOfDate
 from surveys.errors import PejlingError
 from surveys.loader import SurveyFileError
 
-MODULES = (core,)
+MODULES = (core, people_files)
 
 
 def build_parser() -> argparse.ArgumentParser:

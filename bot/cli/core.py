@@ -23,6 +23,7 @@ from surveys import care_events, people, rounds, schedules
 from surveys.errors import PejlingError
 from surveys.invites import deep_link, issue_invites
 from surveys.loader import load_survey, load_surveys
+from surveys.translation import missing_translations
 
 DURATION = re.compile(r"^(\d{1,3})([dhw])$")
 
@@ -166,6 +167,14 @@ def cmd_survey_list(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_survey_check(args: argparse.Namespace, settings: Settings) -> None:
     survey = load_survey(Path(args.file))
+    missing = missing_translations(survey, "en")
+    for text in missing:
+        print(f"{args.file}: no English translation for {text!r}", file=sys.stderr)
+    if missing:
+        raise PejlingError(
+            f"{args.file}: {len(missing)} text(s) lack an English translation; English "
+            "speakers would see them in Danish (add them to locale/en/LC_MESSAGES/pejling.po)"
+        )
     print(f"{args.file}: survey {survey.id!r} version {survey.version} is valid")
 
 
