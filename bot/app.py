@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -21,6 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
+from bot.health import health_app, serve_health
 from bot.i18n import LOCALES, AccountI18nMiddleware, make_i18n
 from bot.middlewares import DatabaseMiddleware
 from bot.routers import get_routers
@@ -107,22 +109,31 @@ class Ticker:
     """Runs the sender on APScheduler's ticks, and lets a shutdown wait for the tick in
     flight to finish its message (SIGTERM loses nothing)."""
 
-    def __init__(self, sender: Sender) -> None:
+    def __init__(self, sender: Sender, interval: float) -> None:
         self.sender = sender
+        self.interval = interval
         self.idle = asyncio.Event()
         self.idle.set()
+        self.last_tick = time.monotonic()
 
     async def tick(self) -> None:
         if self.sender.stopping:
             return
         self.idle.clear()
+        self.last_tick = time.monotonic()
         try:
             await self.sender.run_once()
         except Exception:
             # A failed tick is retried by the next one; the outbox keeps what was not sent.
             log.exception("the sender's tick failed")
         finally:
+            self.last_tick = time.monotonic()
             self.idle.set()
+
+    def alive(self) -> bool:
+        """Ticking: in a tick now, or one ended within a few intervals."""
+        stale_after = max(30.0, 5 * self.interval)
+        return not self.idle.is_set() or time.monotonic() - self.last_tick < stale_after
 
     async def shutdown(self) -> None:
         self.sender.stop()
@@ -166,11 +177,18 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
         i18n = make_i18n()
         bot = build_bot(settings)
         dispatcher = build_dispatcher(settings, sessions, i18n)
-        ticker = Ticker(Sender(bot, sessions, settings, i18n))
+        ticker = Ticker(Sender(bot, sessions, settings, i18n), settings.sender_interval_seconds)
         scheduler = build_scheduler(ticker, sessions, settings)
+        health = None
         try:
             await set_menu(bot, i18n)
             scheduler.start()
+            if settings.health_port:
+                health = await serve_health(
+                    health_app(engine, lambda: scheduler.running and ticker.alive()),
+                    settings.webhook_host,
+                    settings.health_port,
+                )
             if webhook:
                 await _serve_webhook(settings, bot, dispatcher)
             else:
@@ -181,6 +199,8 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
             # APScheduler down first would cancel that tick mid-message.
             await ticker.shutdown()
             scheduler.shutdown(wait=False)
+            if health is not None:
+                await health.cleanup()
             await bot.session.close()
     finally:
         await engine.dispose()

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    health_port: int = Field(default=8081, ge=0, le=65535, description="0 turns /healthz off")
 
     @field_validator("database_url")
     @classmethod

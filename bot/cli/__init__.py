@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.cli import core, people_files
 from bot.config import SettingsError, load_settings
+from bot.logs import setup_logging
 from storage.migrate import SchemaOutOfDate
 from surveys.errors import PejlingError
 from surveys.loader import SurveyFileError
@@ -33,10 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        setup_logging(settings.log_level, settings.log_format)
         # Migration chatter belongs to `db upgrade` and `run`, not to every command's output.
         if args.command not in ("run", "db"):
             logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -5,18 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import os
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from unittest.mock import patch
+
+from aiohttp import ClientSession
 
 from bot import cli
 from bot.standin import BotAPIStandIn
 from tests.harness import BOT_USERNAME, TOKEN
 
 PEJLING = str(Path(sys.executable).with_name("pejling"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -189,6 +199,8 @@ async def test_pejling_run_migrates_a_new_sqlite_file_and_serves_a_person(
         "BOT_TOKEN": TOKEN,
         "BOT_USERNAME": BOT_USERNAME,
         "SENDER_INTERVAL_SECONDS": "0.2",
+        "HEALTH_PORT": str(free_port()),
+        "LOG_FORMAT": "json",
     }
     async with BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME) as standin:
         env["TELEGRAM_API_URL"] = standin.url
@@ -222,7 +234,16 @@ async def test_pejling_run_migrates_a_new_sqlite_file_and_serves_a_person(
             await standin.wait_for(lambda: "nyt spørgeskema" in person.last.text, timeout=30)
             await person.press("Start spørgeskemaet")
             assert person.last.text.startswith("Spørgsmål 1 af 9")
+            async with ClientSession() as client:
+                health = await client.get(f"http://127.0.0.1:{env['HEALTH_PORT']}/healthz")
+                assert health.status == 200
+                body = await health.json()
+                assert (body["status"], body["database"], body["scheduler"]) == ("ok",) * 3
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), timeout=30)
         assert process.returncode == 0, err.decode()[-2000:]
+        # LOG_FORMAT=json: one JSON object per line, and no person's words or ids in them.
+        lines = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
+        assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+        assert "9001" not in err.decode() and "Ja, jeg vil" not in err.decode()

@@ -34,6 +34,7 @@ class Processes:
             "SENDER_LEASE_SECONDS": "1.5",
             "CONTACT_HOURS": "00-24",
             "LOG_LEVEL": "WARNING",
+            "HEALTH_PORT": "0",
         }
         self.running: list[asyncio.subprocess.Process] = []
 

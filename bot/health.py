@@ -1,0 +1,49 @@
+"""`/healthz`: the database answers and the scheduler is alive (for Docker and proxies)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+DATABASE_TIMEOUT = 3.0
+
+
+def health_app(engine: AsyncEngine, scheduler_alive: Callable[[], bool]) -> web.Application:
+    """An app with GET /healthz: 200 when both are fine, else 503 saying which is not."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(DATABASE_TIMEOUT), engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception as error:  # any failure means "not healthy"; the reason is reported
+            database = f"unavailable: {type(error).__name__}"
+        scheduler = "ok" if scheduler_alive() else "stalled"
+        healthy = database == "ok" and scheduler == "ok"
+        return web.json_response(
+            {
+                "status": "ok" if healthy else "unhealthy",
+                "database": database,
+                "scheduler": scheduler,
+                "checked_in_ms": round((time.monotonic() - started) * 1000),
+            },
+            status=200 if healthy else 503,
+        )
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def serve_health(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Start serving ``app``; the caller cleans the runner up on shutdown."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
