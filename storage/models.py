@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -230,6 +231,9 @@ class Round(Base):
         JSON, default=lambda: [3, 7], server_default="[3, 7]"
     )
     started_by: Mapped[str] = mapped_column(String(40), default="cli", server_default="cli")
+    # Anonymous rounds cut the link between a person and their answers once they finish
+    # or the round closes.
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     schedule_id: Mapped[int | None] = mapped_column(
         ForeignKey("schedules.id", ondelete="SET NULL"), index=True
     )
@@ -287,6 +291,20 @@ class RoundDraft(Base):
     audience: Mapped[str | None] = mapped_column(String(20))
     closes_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RoundParticipant(Base):
+    """That a person was invited to a round, kept after the link to their answers is cut,
+    so nobody is invited to the same round twice. It says nothing about their answers."""
+
+    __tablename__ = "round_participants"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Delivery(Base):

@@ -37,7 +37,7 @@ from storage.types import utcnow
 from storage.upsert import upsert
 from surveys.definitions import load_version
 from surveys.invites import find_invite
-from surveys.rounds import enrol_respondent, is_open, next_reminder
+from surveys.rounds import cut_links, enrol_respondent, is_open, next_reminder
 from surveys.schema import Audience, Item, Scale
 
 log = logging.getLogger(__name__)
@@ -377,6 +377,12 @@ async def _owned_delivery(
         .with_for_update(of=Delivery)
     )
     row = result.one_or_none()
+    # Finished answers, and all answers of a closed round, of an anonymous round belong to
+    # nobody any more; an old button still gets the polite answer.
+    if row is not None and row[0].status == DeliveryStatus.COMPLETED:
+        return None, Outcome(refusal=Refusal.FINISHED)
+    if row is not None and (row[2].closed_at is not None or row[2].closes_at <= now):
+        return None, Outcome(refusal=Refusal.CLOSED)
     if row is None or row.account_id != account.id:
         log.warning(
             "refused a button naming delivery %s that is not the presser's (account %s)",
@@ -518,6 +524,7 @@ async def finish(
     delivery.completed_at = now
     delivery.updated_at = now
     await session.flush()
+    await cut_links(session, delivery.round_id, delivery.id)
     return Outcome(shown=Finished(delivery.id, await next_step(session, account, now)))
 
 

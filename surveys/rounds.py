@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -18,6 +18,7 @@ from storage.models import (
     RespondentKind,
     Round,
     RoundAudience,
+    RoundParticipant,
     SurveyVersion,
     TelegramAccount,
     Unit,
@@ -52,6 +53,7 @@ async def start_round(
     started_by: str = "cli",
     schedule_id: int | None = None,
     reminder_days: Sequence[int] = (3, 7),
+    anonymous: bool = True,
 ) -> tuple[Round, int]:
     """Open a round and write a pending delivery for everyone in it (the outbox).
 
@@ -78,6 +80,7 @@ async def start_round(
         started_by=started_by,
         schedule_id=schedule_id,
         reminder_days=sorted(reminder_days),
+        anonymous=anonymous,
     )
     session.add(round_)
     await session.flush()
@@ -85,10 +88,12 @@ async def start_round(
     return round_, invited
 
 
-def _eligible(unit_ids: Sequence[int], kinds: Sequence[str]) -> Select[int, int, str, str]:
+def _eligible(
+    unit_ids: Sequence[int], kinds: Sequence[str], round_id: int | None = None
+) -> Select[int, int, str, str]:
     """Who a round for these units and kinds of people reaches: onboarded, informed, not
-    stopped, and their citizen still in care."""
-    return (
+    stopped, their citizen still in care, and not already invited to this round."""
+    query = (
         select(Respondent.id, Citizen.unit_id, Respondent.kind, Unit.kind)
         .join(Citizen, Citizen.id == Respondent.citizen_id)
         .join(Unit, Unit.id == Citizen.unit_id)
@@ -101,6 +106,14 @@ def _eligible(unit_ids: Sequence[int], kinds: Sequence[str]) -> Select[int, int,
             TelegramAccount.stopped_at.is_(None),
         )
     )
+    if round_id is not None:
+        query = query.where(
+            ~exists().where(
+                RoundParticipant.round_id == round_id,
+                RoundParticipant.respondent_id == Respondent.id,
+            )
+        )
+    return query
 
 
 async def count_eligible(
@@ -126,7 +139,7 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
         .all()
     )
     now = utcnow()
-    people = _eligible(unit_ids, AUDIENCE_KINDS[round_.audience]).subquery()
+    people = _eligible(unit_ids, AUDIENCE_KINDS[round_.audience], round_.id).subquery()
     rows = select(
         literal(round_.id),
         people.c[0],
@@ -155,9 +168,41 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
         "invited_at",
         "updated_at",
     )
-    return await insert_select_ignoring_conflicts(
+    invited = await insert_select_ignoring_conflicts(
         session, Delivery, columns, rows, conflict=("round_id", "respondent_id")
     )
+    await _remember_participants(session, round_.id)
+    return invited
+
+
+async def _remember_participants(session: AsyncSession, round_id: int) -> None:
+    """Note who was invited, apart from the deliveries, before any link is cut."""
+    await insert_select_ignoring_conflicts(
+        session,
+        RoundParticipant,
+        ("round_id", "respondent_id"),
+        select(Delivery.round_id, Delivery.respondent_id).where(
+            Delivery.round_id == round_id, Delivery.respondent_id.is_not(None)
+        ),
+        conflict=("round_id", "respondent_id"),
+    )
+
+
+async def cut_links(session: AsyncSession, round_id: int, delivery_id: int | None = None) -> int:
+    """Anonymous rounds: forget who gave a delivery's answers (one delivery, or all of a
+    round when it closes). The participants list still prevents a second invitation."""
+    anonymous = await session.scalar(select(Round.anonymous).where(Round.id == round_id))
+    if not anonymous:
+        return 0
+    query = update(Delivery).where(
+        Delivery.round_id == round_id, Delivery.respondent_id.is_not(None)
+    )
+    if delivery_id is not None:
+        query = query.where(Delivery.id == delivery_id)
+    result = await session.execute(
+        query.values(respondent_id=None).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def next_reminder(sent_at: datetime, days: list[int], already_sent: int) -> datetime | None:
@@ -194,13 +239,9 @@ async def enrol_respondent(
     )
     created = 0
     for round_id, reminder_days in rounds:
-        exists = await session.execute(
-            select(Delivery.id).where(
-                Delivery.round_id == round_id, Delivery.respondent_id == respondent.id
-            )
-        )
-        if exists.scalar_one_or_none() is not None:
+        if await session.get(RoundParticipant, (round_id, respondent.id)) is not None:
             continue
+        session.add(RoundParticipant(round_id=round_id, respondent_id=respondent.id))
         session.add(
             Delivery(
                 round_id=round_id,
@@ -227,19 +268,31 @@ async def close_round(
         raise PejlingError(f"there is no round {round_id}")
     if round_.closed_at is None:
         round_.closed_at = now or utcnow()
+    await cut_links(session, round_.id)
     return round_
 
 
 async def close_expired_rounds(session: AsyncSession, *, now: datetime | None = None) -> int:
     """Mark rounds past their closing time as closed (they stopped taking answers already)."""
     now = now or utcnow()
-    result = await session.execute(
-        update(Round)
-        .where(Round.closed_at.is_(None), Round.closes_at <= now)
-        .values(closed_at=now)
-        .execution_options(synchronize_session=False)
+    due = (
+        (
+            await session.execute(
+                select(Round.id).where(Round.closed_at.is_(None), Round.closes_at <= now)
+            )
+        )
+        .scalars()
+        .all()
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    for round_id in due:
+        await session.execute(
+            update(Round)
+            .where(Round.id == round_id)
+            .values(closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await cut_links(session, round_id)
+    return len(due)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,12 @@ async def my_data(
         lines.append(
             _("Dine svar slettes senest {date}.").format(date=date_text(data.delete_by, loc))
         )
+    lines.append(
+        _(
+            "Spørgeskemaer, du har afsluttet, er anonyme: svarene kan ikke længere kobles "
+            "til dig og tælles ikke med her."
+        )
+    )
     lines.append(_("Skriv /slet, hvis du vil have alt slettet nu."))
     await message.answer("\n".join(lines))
 

@@ -16,6 +16,7 @@ from storage.models import (
     InviteRole,
     Respondent,
     RoundAudience,
+    RoundParticipant,
 )
 from surveys import importing, letters, people
 from surveys.letter_pdf import LetterSender, render_letters_pdf
@@ -127,11 +128,12 @@ async def test_import_print_scan_and_answer(harness: BotHarness) -> None:
                 select(Respondent, Citizen).join(Citizen, Citizen.id == Respondent.citizen_id)
             )
         ).one()
-        delivery = (
-            await session.execute(select(Delivery).where(Delivery.respondent_id == respondent.id))
-        ).scalar_one()
+        delivery = (await session.execute(select(Delivery))).scalar_one()
+        took_part = await session.get(RoundParticipant, (delivery.round_id, respondent.id))
     assert (respondent.kind, citizen.external_ref) == (InviteRole.RELATIVE, ref.group(1))
-    assert delivery.status == DeliveryStatus.COMPLETED
+    assert took_part is not None and delivery.unit_id == citizen.unit_id
+    # Finished, in an anonymous round: the answers no longer point at the person.
+    assert (delivery.status, delivery.respondent_id) == (DeliveryStatus.COMPLETED, None)
 
 
 async def test_the_commands_import_refuse_bad_files_and_print_letters(tmp_path: Path) -> None:
