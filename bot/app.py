@@ -32,7 +32,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import prepare
 from storage.models import InviteFailure, ProcessedUpdate
 from storage.types import utcnow
-from surveys import rounds, schedules
+from surveys import retention, rounds, schedules
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,14 @@ class Ticker:
         await self.sender.release()
 
 
+async def nightly_purge(sessions: async_sessionmaker[AsyncSession], months: int) -> None:
+    """Retention, every night: idempotent, so two processes doing it do no harm."""
+    async with sessions() as session:
+        report = await retention.purge(session, retention_months=months)
+        await session.commit()
+    log.info("nightly purge: %s", report)
+
+
 def build_scheduler(
     ticker: Ticker, sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIOScheduler:
@@ -160,6 +168,14 @@ def build_scheduler(
         housekeeping, "interval", seconds=60, args=[sessions], next_run_time=utcnow(), id="rounds"
     )
     scheduler.add_job(prune_processed_updates, "interval", hours=6, args=[sessions], id="prune")
+    scheduler.add_job(
+        nightly_purge,
+        "cron",
+        hour=3,
+        minute=17,
+        args=[sessions, settings.retention_months],
+        id="purge",
+    )
     return scheduler
 
 

@@ -19,7 +19,7 @@ from bot.config import Settings, SettingsError
 from storage.db import create_engine, session_factory
 from storage.migrate import prepare, upgrade
 from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
-from surveys import care_events, people, rounds, schedules
+from surveys import care_events, people, retention, rounds, schedules
 from surveys.errors import PejlingError
 from surveys.invites import deep_link, issue_invites
 from surveys.loader import load_survey, load_surveys
@@ -298,6 +298,21 @@ def cmd_schedule_remove(args: argparse.Namespace, settings: Settings) -> None:
     print(f"schedule {args.id} removed")
 
 
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
+    months = args.months or settings.retention_months
+
+    async def go(session: AsyncSession) -> retention.PurgeReport:
+        return await retention.purge(session, retention_months=months)
+
+    report = asyncio.run(_with_session(settings, go))
+    print(
+        f"purged data older than {months} months: {report.rounds} old round(s), "
+        f"{report.links_cut} answer link(s) cut, {report.comments} comment(s), "
+        f"{report.respondents} respondent(s), {report.accounts} Telegram account(s), "
+        f"{report.citizens} citizen name(s), {report.invites} invite(s)"
+    )
+
+
 def cmd_round_close(args: argparse.Namespace, settings: Settings) -> None:
     async def go(session: AsyncSession) -> None:
         await rounds.close_round(session, args.id)
@@ -339,6 +354,10 @@ def register(sub: Subcommands) -> None:
     leave.add_argument("id", type=int)
     leave.add_argument("--reason", required=True, choices=["moved", "died"])
     leave.set_defaults(func=cmd_citizen_leave)
+
+    purge = sub.add_parser("purge", help="delete identifiable data past the retention period")
+    purge.add_argument("--months", type=int, help="retention in months (default: RETENTION_MONTHS)")
+    purge.set_defaults(func=cmd_purge)
 
     schedule = sub.add_parser("schedule", help="recurring rounds").add_subparsers(
         dest="schedule", required=True
