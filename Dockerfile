@@ -16,7 +16,8 @@ RUN /opt/venv/bin/pip install -e . \
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    DATABASE_URL=sqlite+aiosqlite:////data/pejling.db
+    DATABASE_URL=sqlite+aiosqlite:////data/pejling.db \
+    MPLCONFIGDIR=/tmp/matplotlib
 RUN useradd --system --uid 10001 --create-home --home-dir /data pejling
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app

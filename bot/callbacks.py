@@ -52,5 +52,5 @@ class RoundCb(CallbackData, prefix="r"):
 
 
 class ExportCb(CallbackData, prefix="exp"):
-    r: int  # round id, or 0 for a period
-    m: int  # months back for a period, or 0 for a round
+    r: RowId  # round id, or 0 for a period
+    m: RowId  # months back for a period, or 0 for a round

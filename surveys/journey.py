@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
+NOT_YET_SENT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
 DONT_KNOW = "x"
 SKIP = "s"
 
@@ -394,8 +396,14 @@ async def _owned_delivery(
     if delivery.status == DeliveryStatus.COMPLETED:
         return None, Outcome(refusal=Refusal.FINISHED)
     open_now = round_.closed_at is None and round_.closes_at > now
-    if not open_now or delivery.status not in (*OPEN_DELIVERY_STATUSES, DeliveryStatus.PENDING):
+    if not open_now or delivery.status not in (*OPEN_DELIVERY_STATUSES, *NOT_YET_SENT):
         return None, Outcome(refusal=Refusal.CLOSED)
+    if delivery.status in NOT_YET_SENT:
+        # The person pressed the invitation before the sender recorded it as sent: they
+        # have it, so it counts as sent now (the sender's late update then changes nothing).
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = now
+        delivery.next_reminder_at = next_reminder(now, list(round_.reminder_days), 0)
     if index is not None and index != delivery.position:
         return None, Outcome(shown=await step_of(session, delivery), refusal=Refusal.STALE)
     return delivery, None

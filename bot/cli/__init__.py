@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 
-from bot.cli import core, people_files
+from bot.cli import core, export, people_files
 from bot.config import SettingsError, load_settings
 from bot.logs import setup_logging
 from storage.migrate import SchemaOutOfDate
 from surveys.errors import PejlingError
 from surveys.loader import SurveyFileError
 
-MODULES = (core, people_files)
+MODULES = (core, people_files, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

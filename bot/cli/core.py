@@ -313,6 +313,21 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
+    # The demo needs no settings and no token; it brings its own stand-in and database.
+    from rich.console import Console
+
+    from bot.demo import list_outputs, run_demo
+
+    output = Path(args.output or f"pejling-demo-{datetime.now():%Y%m%d-%H%M%S}").resolve()
+    if output.exists() and any(output.iterdir()):
+        raise PejlingError(f"{output} is not empty; name a new folder with -o")
+    output.mkdir(parents=True, exist_ok=True)
+    console = Console()
+    asyncio.run(run_demo(output, seed=args.seed, console=console))
+    list_outputs(output, console)
+
+
 def cmd_round_close(args: argparse.Namespace, settings: Settings) -> None:
     async def go(session: AsyncSession) -> None:
         await rounds.close_round(session, args.id)
@@ -332,6 +347,11 @@ def register(sub: Subcommands) -> None:
         "--webhook", action="store_true", help="serve Telegram's webhook (WEBHOOK_URL, _SECRET)"
     )
     run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="a whole round on this machine, no token needed")
+    demo.add_argument("-o", "--output", help="the folder for the results (must be new or empty)")
+    demo.add_argument("--seed", type=int, default=2026, help="the simulation's random seed")
+    demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="the database").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
