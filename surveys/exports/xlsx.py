@@ -98,12 +98,18 @@ class _Sheet:
         self.sheet = sheet
         self.f = f
         self.row = 0
+        # Coordinators print these: landscape, as wide as one page, header on every page.
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
 
     def line(self, text: str, fmt: Format | None = None) -> None:
         self.sheet.write_string(self.row, 0, text, fmt or self.f.text)
         self.row += 1
 
     def header(self, names: Sequence[str], widths: Sequence[float]) -> None:
+        # Two lines of room, so a long theme name wraps instead of covering the first row.
+        self.sheet.set_row(self.row, 30)
         for column, (name, width) in enumerate(zip(names, widths, strict=True)):
             self.sheet.set_column(column, column, width)
             self.sheet.write_string(self.row, column, name, self.f.header)
