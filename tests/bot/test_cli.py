@@ -134,7 +134,34 @@ async def test_cli_sets_up_units_citizens_invites_and_a_round(
         "round", "start", "--survey", "nope", "--unit", "1", "--audience", "both", env=env
     )
     assert unknown.code == 2 and "unknown survey 'nope'" in unknown.err
+    nowhere_round = await pejling(
+        "round",
+        "start",
+        "--survey",
+        "standard",
+        "--unit",
+        "1",
+        "--unit",
+        "Nowhere",
+        "--audience",
+        "both",
+        env=env,
+    )
+    assert nowhere_round.code == 2 and "there is no unit 'Nowhere'" in nowhere_round.err
     listing = await pejling("round", "list", env=env)
+    assert len(listing.out.splitlines()) == 1  # nothing half-made by the failed start
+
+    reworded = tmp_path / "reworded.yaml"
+    reworded.write_text(
+        (Path(__file__).parents[2] / "surveys" / "standard.yaml")
+        .read_text(encoding="utf-8")
+        .replace("Hvor tilfreds er du med maden?", "Hvad synes du om maden?"),
+        encoding="utf-8",
+    )
+    check = await pejling("survey", "check", str(reworded), env=env)
+    assert check.code == 2
+    assert "no English translation for 'Hvad synes du om maden?'" in check.err
+
     assert listing.out.startswith("1\tstandard\tboth\topen")
     status = await pejling("round", "status", "1", env=env)
     assert "invited\t0" in status.out and "Plejecenter Åbakken" in status.out

@@ -23,6 +23,7 @@ from storage.models import (
     Unit,
 )
 from surveys import retention, rounds
+from surveys.indicators import compute_report, round_selection
 from surveys.loader import load_surveys
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -87,8 +88,10 @@ async def test_purge_removes_identifiable_data_and_keeps_the_figures(
         session.add(unit)
         await session.flush()
         long_ago = NOW - timedelta(days=500)
-        regular = await person(session, unit, 5551001, long_ago)
-        gone = await person(session, unit, 5551002, long_ago)
+        # Twelve relatives (enough for figures to pass suppression) and one whose citizen left.
+        regulars = [await person(session, unit, 5551000 + n, long_ago) for n in range(12)]
+        regular = regulars[0]
+        gone = await person(session, unit, 5559999, long_ago)
         old_round = await answered_round(session, unit, NOW - timedelta(days=450), anonymous=False)
         # The citizen of `gone` moved away 14 months ago.
         moved = await session.get(Citizen, gone.citizen_id)
@@ -98,6 +101,7 @@ async def test_purge_removes_identifiable_data_and_keeps_the_figures(
             session, unit, NOW - timedelta(days=20), anonymous=False
         )
         await session.commit()
+        report_before = await compute_report(session, await round_selection(session, old_round))
         before = sorted(
             (
                 await session.execute(
@@ -109,7 +113,7 @@ async def test_purge_removes_identifiable_data_and_keeps_the_figures(
     async with sessions() as session:
         report = await retention.purge(session, retention_months=13, now=NOW)
         await session.commit()
-    assert (report.rounds, report.links_cut, report.comments) == (1, 2, 2)
+    assert (report.rounds, report.links_cut, report.comments) == (1, 13, 13)
     assert (report.respondents, report.accounts, report.citizens) == (1, 1, 1)
 
     async with sessions() as session:
@@ -123,7 +127,7 @@ async def test_purge_removes_identifiable_data_and_keeps_the_figures(
             ).all()
         )
         # No answer of the old round can be tied to a person; the recent round is untouched.
-        assert links == {old_round: 0, recent_round: 1}
+        assert links == {old_round: 0, recent_round: 12}
         assert (
             await session.scalar(
                 select(func.count())
@@ -133,7 +137,7 @@ async def test_purge_removes_identifiable_data_and_keeps_the_figures(
             == 0
         )
         comments = (await session.execute(select(Comment.delivery_id).join(Delivery))).all()
-        assert len(comments) == 1  # the recent round (to the one still in care) keeps its comment
+        assert len(comments) == 12  # the recent round (to those still in care) keeps them
         citizen = await session.get(Citizen, gone.citizen_id)
         assert citizen is not None and citizen.first_name is None
         assert await session.get(Respondent, gone.id) is None
@@ -146,6 +150,11 @@ async def test_purge_removes_identifiable_data_and_keeps_the_figures(
             ).all()
         )
     assert after == before  # the figures are computed from exactly the same answers
+    async with sessions() as session:
+        report_after = await compute_report(session, await round_selection(session, old_round))
+    # The old round's report still works and gives the same figures (comments aside).
+    assert report_after.figures == report_before.figures
+    assert any(figure.shown for figure in report_after.figures.values())
 
     async with sessions() as session:
         again = await retention.purge(session, retention_months=13, now=NOW)
