@@ -30,16 +30,16 @@ async def test_the_demo_reports_what_its_people_answered(tmp_path: Path) -> None
     top2: Counter[tuple[str, str, str]] = Counter()
     dont_know: Counter[tuple[str, str, str]] = Counter()
     for row in rows:
-        key = (row["enhed"], row["målgruppe"], row["spørgsmål"])
+        place = (row["enhed"], row["målgruppe"], row["spørgsmål"])
         if row["art"] == "dont_know":
-            dont_know[key] += 1
+            dont_know[place] += 1
         if row["art"] != "value":
             continue
         scale = survey.scale_of(row["spørgsmål"])
         position, size = int(row["værdi"]), len(scale.options)
-        valid[key] += 1
+        valid[place] += 1
         best_two = {1, 2} if scale.best == "first" else {size - 1, size}
-        top2[key] += position in best_two
+        top2[place] += position in best_two
 
     names = {unit.id: unit.name for unit in report.units}
     checked = 0
