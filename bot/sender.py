@@ -42,16 +42,28 @@ LEASE = "sender"
 MAX_RETRY_AFTER_PAUSES = 5
 
 
+PER_CHAT_INTERVAL = 1.0  # Telegram: about one message a second within one chat
+
+
 class RateLimiter:
-    """Spaces calls evenly at ``rate`` per second (the one rate limiter of the bot)."""
+    """Spaces calls evenly at ``rate`` per second for the bot, and at most one a second
+    per chat (the one rate limiter of the bot; only the elected sender uses it)."""
 
     def __init__(self, rate: float) -> None:
         self.interval = 1.0 / rate
         self.next_slot = 0.0
+        self.last_in_chat: dict[int, float] = {}
 
-    async def wait(self) -> None:
+    async def wait(self, chat_id: int | None = None) -> None:
+        """Sleep until the next message may go (to ``chat_id``, when given)."""
         now = time.monotonic()
         slot = max(now, self.next_slot)
+        if chat_id is not None:
+            # Rare (one person in two rounds at once), so waiting here holds up little.
+            slot = max(slot, self.last_in_chat.get(chat_id, -PER_CHAT_INTERVAL) + PER_CHAT_INTERVAL)
+            self.last_in_chat[chat_id] = slot
+            if len(self.last_in_chat) > 10_000:  # forget chats long past their second
+                self.last_in_chat = {c: t for c, t in self.last_in_chat.items() if t > now - 2}
         self.next_slot = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
@@ -170,7 +182,7 @@ class Sender:
     async def _deliver(self, message: Outgoing, report: SendReport) -> None:
         screen = self._screen(message)
         for _ in range(MAX_RETRY_AFTER_PAUSES):
-            await self.limiter.wait()
+            await self.limiter.wait(message.chat_id)
             try:
                 await self.bot.send_message(
                     message.chat_id, screen.text, reply_markup=screen.markup

@@ -213,3 +213,20 @@ async def test_only_staff_may_start_rounds_or_see_status(harness: BotHarness) ->
         assert answer.show_alert and "kun for personale" in (answer.text or "")
     async with harness.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Round)) == 0
+
+
+async def test_one_person_in_two_rounds_gets_the_two_invitations_a_second_apart(
+    harness: BotHarness,
+) -> None:
+    unit = await harness.unit()
+    [user] = await harness.crowd(unit, 1, first_user_id=950_000)
+    await harness.open_round(unit, RoundAudience.RELATIVES)
+    await harness.open_round(unit, RoundAudience.BOTH)
+    assert await harness.send_invitations() == 2
+    stamps = [
+        call.timestamp
+        for call in harness.standin.calls_of("sendMessage")
+        if call.ok and call.params.get("chat_id") == user
+    ]
+    # Telegram allows about one message a second within a chat.
+    assert len(stamps) == 2 and stamps[1] - stamps[0] >= 0.99
