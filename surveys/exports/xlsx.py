@@ -14,7 +14,7 @@ as they are written, so memory does not grow with the size of the report.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,13 @@ class _Sheet:
         self.sheet.write_string(self.row, 0, text, fmt or self.f.text)
         self.row += 1
 
+    def begin(self, title: str, note: str, columns: Sequence[tuple[str, float]]) -> None:
+        """A table's title, its explanation, a blank row and the header."""
+        self.line(title, self.f.title)
+        self.line(note, self.f.note)
+        self.row += 1
+        self.header([name for name, _ in columns], [width for _, width in columns])
+
     def header(self, names: Sequence[str], widths: Sequence[float]) -> None:
         # Two lines of room, so a long theme name wraps instead of covering the first row.
         self.sheet.set_row(self.row, 30)
@@ -127,6 +134,17 @@ class _Sheet:
             else:
                 self.sheet.write_string(self.row, column, str(value), fmt)
         self.row += 1
+
+
+def _figures(
+    report: Report, keys: Sequence[FigureKey]
+) -> Iterator[tuple[FigureKey, int | None, Figure]]:
+    """Each figure of ``keys``, unit by unit and then the municipality."""
+    for key in keys:
+        for unit_id in _units(report):
+            figure = report.figure(key, unit_id)
+            if figure is not None:
+                yield key, unit_id, figure
 
 
 def _change_cells(figure: Figure, f: _Formats) -> list[tuple[Any, Format | None]]:
@@ -238,42 +256,36 @@ THEME_COLUMNS = (
 
 def _themes(sheet: _Sheet, report: Report) -> None:
     f = sheet.f
-    sheet.line("Temaer: hver persons gennemsnit over temaets spørgsmål", f.title)
-    sheet.line(
+    sheet.begin(
+        "Temaer: hver persons gennemsnit over temaets spørgsmål",
         "En person tæller med, når de har svaret på mindst halvdelen af temaets "
         "spørgsmål. Alle tal her: højere er bedre.",
-        f.note,
+        THEME_COLUMNS,
     )
-    sheet.row += 1
-    sheet.header([c for c, _ in THEME_COLUMNS], [w for _, w in THEME_COLUMNS])
-    for key in report.keys_of(FigureKind.THEME):
-        for unit_id in _units(report):
-            figure = report.figure(key, unit_id)
-            if figure is None:
-                continue
-            head: list[tuple[Any, Format | None]] = [
-                (labels.AUDIENCES[key.audience], f.text),
-                (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
-                (labels.subject_label(report, key), f.text),
+    for key, unit_id, figure in _figures(report, report.keys_of(FigureKind.THEME)):
+        head: list[tuple[Any, Format | None]] = [
+            (labels.AUDIENCES[key.audience], f.text),
+            (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+            (labels.subject_label(report, key), f.text),
+        ]
+        v = figure.values
+        if v is None or v.share is None:
+            sheet.cells(_hidden_row(head, figure, len(THEME_COLUMNS), f))
+            continue
+        sheet.cells(
+            [
+                *head,
+                (v.n, f.count),
+                (v.dont_know, f.count),
+                (v.share.p, f.percent),
+                (v.share.interval.low, f.percent),
+                (v.share.interval.high, f.percent),
+                (v.top_box, f.percent),
+                (v.index, f.index),
+                (v.proxy, f.count),
+                *_change_cells(figure, f),
             ]
-            v = figure.values
-            if v is None or v.share is None:
-                sheet.cells(_hidden_row(head, figure, len(THEME_COLUMNS), f))
-                continue
-            sheet.cells(
-                [
-                    *head,
-                    (v.n, f.count),
-                    (v.dont_know, f.count),
-                    (v.share.p, f.percent),
-                    (v.share.interval.low, f.percent),
-                    (v.share.interval.high, f.percent),
-                    (v.top_box, f.percent),
-                    (v.index, f.index),
-                    (v.proxy, f.count),
-                    *_change_cells(figure, f),
-                ]
-            )
+        )
 
 
 ITEM_COLUMNS = (
@@ -300,14 +312,12 @@ ITEM_COLUMNS = (
 
 def _items(sheet: _Sheet, report: Report) -> None:
     f = sheet.f
-    sheet.line("Spørgsmål: ét spørgsmål ad gangen", f.title)
-    sheet.line(
+    sheet.begin(
+        "Spørgsmål: ét spørgsmål ad gangen",
         "Andel positive = de to bedste svarmuligheder; topboks = den bedste. «Ved ikke» og "
         "«Spring over» tæller ikke med i n.",
-        f.note,
+        ITEM_COLUMNS,
     )
-    sheet.row += 1
-    sheet.header([c for c, _ in ITEM_COLUMNS], [w for _, w in ITEM_COLUMNS])
     for key in report.keys_of(FigureKind.ITEM):
         item = report.survey.item(key.subject)
         scale = report.survey.scale_of(item)
@@ -375,15 +385,13 @@ LONELY_COLUMNS = (
 
 def _loneliness(sheet: _Sheet, report: Report) -> None:
     f = sheet.f
-    sheet.line("Ensomhed: HØJERE ER VÆRRE", f.title)
-    sheet.line(
+    sheet.begin(
+        "Ensomhed: HØJERE ER VÆRRE",
         "Andelen med svær ensomhed (T-ILS sum 7 eller mere, kun personer der har svaret "
         "på alle tre spørgsmål) og andelen der svarer «Ja, ofte» til E1. Her betyder en "
         "højere andel, at flere er ensomme.",
-        f.note,
+        LONELY_COLUMNS,
     )
-    sheet.row += 1
-    sheet.header([c for c, _ in LONELY_COLUMNS], [w for _, w in LONELY_COLUMNS])
     keys = report.keys_of(FigureKind.TILS) + report.keys_of(FigureKind.NEGATIVE)
     for key in sorted(keys, key=lambda k: report.keys.index(k)):
         for unit_id in _units(report):
@@ -428,38 +436,32 @@ RESPONSE_COLUMNS = (
 
 def _responses(sheet: _Sheet, report: Report) -> None:
     f = sheet.f
-    sheet.line("Svarprocent (AAPOR RR1): gennemførte / alle inviterede", f.title)
-    sheet.line(
+    sheet.begin(
+        "Svarprocent (AAPOR RR1): gennemførte / alle inviterede",
         "Inviterede tæller alle, der fik en invitation, også dem der har trukket sig eller "
         "ikke kunne nås. Delvise har svaret på noget, men ikke gjort skemaet færdigt.",
-        f.note,
+        RESPONSE_COLUMNS,
     )
-    sheet.row += 1
-    sheet.header([c for c, _ in RESPONSE_COLUMNS], [w for _, w in RESPONSE_COLUMNS])
-    for key in report.keys_of(FigureKind.RESPONSE):
-        for unit_id in _units(report):
-            figure = report.figure(key, unit_id)
-            if figure is None:
-                continue
-            head: list[tuple[Any, Format | None]] = [
-                (labels.AUDIENCES[key.audience], f.text),
-                (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+    for key, unit_id, figure in _figures(report, report.keys_of(FigureKind.RESPONSE)):
+        head: list[tuple[Any, Format | None]] = [
+            (labels.AUDIENCES[key.audience], f.text),
+            (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+        ]
+        v = figure.values
+        if v is None:
+            sheet.cells(_hidden_row(head, figure, len(RESPONSE_COLUMNS), f))
+            continue
+        sheet.cells(
+            [
+                *head,
+                (v.n, f.count),
+                (v.completed, f.count),
+                (v.completed / v.n if v.n else 0.0, f.percent),
+                (v.partial, f.count),
+                (v.partial / v.n if v.n else 0.0, f.percent),
+                (v.proxy, f.count),
             ]
-            v = figure.values
-            if v is None:
-                sheet.cells(_hidden_row(head, figure, len(RESPONSE_COLUMNS), f))
-                continue
-            sheet.cells(
-                [
-                    *head,
-                    (v.n, f.count),
-                    (v.completed, f.count),
-                    (v.completed / v.n if v.n else 0.0, f.percent),
-                    (v.partial, f.count),
-                    (v.partial / v.n if v.n else 0.0, f.percent),
-                    (v.proxy, f.count),
-                ]
-            )
+        )
 
 
 def _comments(sheet: _Sheet, report: Report) -> None:
