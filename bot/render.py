@@ -13,7 +13,7 @@ from bot.callbacks import AnswerCb, BackCb, BeginCb, FinishCb, InfoCb
 from bot.config import Settings
 from bot.i18n import date_text, number_text
 from surveys.journey import DONT_KNOW, SKIP, CommentPrompt, Question, Step
-from surveys.outbox import Outgoing
+from surveys.outbox import Kind, Outgoing
 from surveys.text import fill_placeholders
 
 CHECK = "✓ "
@@ -131,29 +131,26 @@ def information_screen(settings: Settings, locale: str) -> Screen:
     return Screen(text, builder.as_markup())
 
 
-def invitation_screen(invitation: Outgoing, settings: Settings, locale: str) -> Screen:
-    """The invitation: generic on purpose, since notifications show it outside the chat."""
-    text = _(
-        "Der er et nyt spørgeskema til dig fra {municipality}. "
-        "Det tager 2-3 minutter. Du kan svare frem til {date}."
-    ).format(
-        municipality=html.quote(settings.municipality),
-        date=date_text(invitation.closes_at, locale),
-    )
+def outgoing_screen(message: Outgoing, settings: Settings, locale: str) -> Screen:
+    """An invitation or a reminder. Both are generic on purpose, since notifications show
+    them outside the chat; the button starts the survey, or resumes where the person
+    stopped."""
+    if message.kind == Kind.REMINDER:
+        text = _(
+            "Husk spørgeskemaet fra {municipality}. Det tager kun et par minutter, "
+            "og du kan fortsætte, hvor du slap. Du kan svare frem til {date}."
+        )
+        button = _("Fortsæt spørgeskemaet")
+    else:
+        text = _(
+            "Der er et nyt spørgeskema til dig fra {municipality}. "
+            "Det tager 2-3 minutter. Du kan svare frem til {date}."
+        )
+        button = _("Start spørgeskemaet")
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Start spørgeskemaet"), callback_data=BeginCb(d=invitation.delivery_id))
-    return Screen(text, builder.as_markup())
-
-
-def reminder_screen(message: Outgoing, settings: Settings, locale: str) -> Screen:
-    """A reminder: as generic as the invitation; the button resumes where the person stopped."""
-    text = _(
-        "Husk spørgeskemaet fra {municipality}. Det tager kun et par minutter, "
-        "og du kan fortsætte, hvor du slap. Du kan svare frem til {date}."
-    ).format(
+    builder.button(text=button, callback_data=BeginCb(d=message.delivery_id))
+    text = text.format(
         municipality=html.quote(settings.municipality),
         date=date_text(message.closes_at, locale),
     )
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Fortsæt spørgeskemaet"), callback_data=BeginCb(d=message.delivery_id))
     return Screen(text, builder.as_markup())

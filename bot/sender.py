@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import normalise_locale
-from bot.render import Screen, invitation_screen, reminder_screen
+from bot.render import Screen, outgoing_screen
 from storage.lease import hold_lease, release_lease
 from storage.types import utcnow
 from surveys import outbox
-from surveys.outbox import ContactHours, Kind, Outgoing
+from surveys.outbox import ContactHours, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +175,7 @@ class Sender:
     def _screen(self, message: Outgoing) -> Screen:
         locale = normalise_locale(message.locale)
         with self.i18n.context(), self.i18n.use_locale(locale):
-            if message.kind == Kind.REMINDER:
-                return reminder_screen(message, self.settings, locale)
-            return invitation_screen(message, self.settings, locale)
+            return outgoing_screen(message, self.settings, locale)
 
     async def _deliver(self, message: Outgoing, report: SendReport) -> None:
         screen = self._screen(message)
