@@ -112,6 +112,15 @@ class Sender:
         # A batch takes at most a third of the lease to send, so the lease is renewed in time.
         self.batch = max(1, min(200, int(settings.send_rate * settings.sender_lease_seconds / 3)))
         self.renewed = 0.0
+        # Messages in flight at once: one at Telegram's 30/s (then at most that one message
+        # can go twice after a hard kill), more for paid broadcasts at hundreds a second,
+        # where one HTTP round trip at a time cannot keep up. Outcomes are recorded in
+        # groups of the same size, one transaction each.
+        self.in_flight = max(1, min(32, int(settings.send_rate // 25)))
+        self._outcomes: list[
+            tuple[Callable[..., Awaitable[object]], Outgoing, tuple[str, ...]]
+        ] = []
+        self._recording = asyncio.Lock()
 
     def stop(self) -> None:
         """Finish the message in flight, then stop (SIGTERM)."""
@@ -157,14 +166,37 @@ class Sender:
                 await session.commit()
             if not batch:
                 break
+            slots = asyncio.Semaphore(self.in_flight)
+            running: set[asyncio.Task[None]] = set()
             for index, message in enumerate(batch):
                 if self.stopping or not await self._still_holding():
+                    await self._finish(running)
                     await self._return_unsent(batch[index:])
                     return report
-                await self._deliver(message, report)
+                await slots.acquire()
+                task = asyncio.create_task(self._deliver_in_slot(message, report, slots))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            await self._finish(running)
             if not await self._hold():
                 break
         return report
+
+    async def _deliver_in_slot(
+        self, message: Outgoing, report: SendReport, slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            await self._deliver(message, report)
+        finally:
+            slots.release()
+
+    async def _finish(self, running: set[asyncio.Task[None]]) -> None:
+        """Let the messages in flight finish, and record every outcome."""
+        try:
+            if running:
+                await asyncio.gather(*running)
+        finally:
+            await self._record()
 
     async def _return_unsent(self, messages: list[Outgoing]) -> None:
         async with self.sessions() as session:
@@ -214,6 +246,17 @@ class Sender:
     async def _settle(
         self, action: Callable[..., Awaitable[object]], message: Outgoing, *args: str
     ) -> None:
-        async with self.sessions() as session:
-            await action(session, message, *args)
-            await session.commit()
+        self._outcomes.append((action, message, args))
+        if len(self._outcomes) >= self.in_flight:
+            await self._record()
+
+    async def _record(self) -> None:
+        """Write the outcomes gathered so far, in one transaction."""
+        async with self._recording:
+            outcomes, self._outcomes = self._outcomes, []
+            if not outcomes:
+                return
+            async with self.sessions() as session:
+                for action, message, args in outcomes:
+                    await action(session, message, *args)
+                await session.commit()
