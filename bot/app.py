@@ -28,6 +28,7 @@ from bot.middlewares import DatabaseMiddleware
 from bot.routers import get_routers
 from bot.routers.commands import menu_commands
 from bot.sender import Sender
+from bot.warmup import keep_response_models
 from storage.db import create_engine, session_factory
 from storage.migrate import prepare
 from storage.models import InviteFailure, ProcessedUpdate
@@ -42,6 +43,7 @@ WEBHOOK_PATH = "/telegram"
 
 def build_bot(settings: Settings) -> Bot:
     """A bot talking to ``TELEGRAM_API_URL`` (Telegram, a local Bot API server or a stand-in)."""
+    keep_response_models()
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         token=settings.require_token(),

@@ -16,6 +16,8 @@ from surveys.schema import Survey
 # Stored versions never change, so a parsed copy is kept per checksum for the life of the
 # process (keyed by content, not row id, so two databases never mix their surveys).
 _parsed: dict[str, Survey] = {}
+# (database URL, survey_versions.id) -> the parsed survey, to skip the read altogether.
+_by_row: dict[tuple[str, int], Survey] = {}
 
 
 def checksum(survey: Survey) -> str:
@@ -55,7 +57,16 @@ async def store_version(session: AsyncSession, survey: Survey) -> SurveyVersion:
 
 
 async def load_version(session: AsyncSession, survey_version_id: int) -> Survey:
-    """The survey definition a round was started with."""
+    """The survey definition a round was started with.
+
+    Stored versions never change, so each is read once per database and process: every
+    button press needs it, and the definition is the biggest row a press would read.
+    """
+    bind = session.bind
+    key = (str(bind.engine.url) if bind is not None else "", survey_version_id)
+    survey = _by_row.get(key)
+    if survey is not None:
+        return survey
     row = await session.get(SurveyVersion, survey_version_id)
     if row is None:
         raise LookupError(f"survey version {survey_version_id} does not exist")
@@ -63,4 +74,5 @@ async def load_version(session: AsyncSession, survey_version_id: int) -> Survey:
     if survey is None:
         survey = survey_from_snapshot(row.definition)
         _parsed[row.checksum] = survey
+    _by_row[key] = survey
     return survey

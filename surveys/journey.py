@@ -338,14 +338,16 @@ async def step_of(session: AsyncSession, delivery: Delivery) -> Step:
         selected = {AnswerKind.DONT_KNOW: DONT_KNOW, AnswerKind.SKIP: SKIP}.get(
             row.kind, str(row.value)
         )
+    text = survey.text_for(item, Audience(delivery.audience))
     return Question(
         delivery_id=delivery.id,
         index=delivery.position,
         total=total,
         item=item,
         scale=survey.scale_of(item),
-        text=survey.text_for(item, Audience(delivery.audience)),
-        citizen_name=await _citizen_name(session, delivery),
+        text=text,
+        # Only relatives' questions name the citizen; a citizen's need no look-up.
+        citizen_name=await _citizen_name(session, delivery) if "{name" in text else None,
         name_fallback=survey.name_fallback,
         selected=selected,
     )
