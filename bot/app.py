@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 import time
-from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -18,7 +17,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
@@ -30,14 +28,13 @@ from bot.routers.commands import menu_commands
 from bot.sender import Sender
 from bot.warmup import keep_response_models
 from storage.db import create_engine, session_factory
+from storage.housekeeping import forget_old_bookkeeping
 from storage.migrate import prepare
-from storage.models import InviteFailure, ProcessedUpdate
 from storage.types import utcnow
 from surveys import retention, rounds, schedules
 
 log = logging.getLogger(__name__)
 
-KEEP_PROCESSED_UPDATES = timedelta(days=2)
 WEBHOOK_PATH = "/telegram"
 
 
@@ -75,14 +72,7 @@ async def set_menu(bot: Bot, i18n: I18n) -> None:
 async def prune_processed_updates(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Forget update ids older than Telegram would ever redeliver, and old wrong tokens."""
     async with sessions() as session:
-        await session.execute(
-            delete(ProcessedUpdate).where(
-                ProcessedUpdate.processed_at < utcnow() - KEEP_PROCESSED_UPDATES
-            )
-        )
-        await session.execute(
-            delete(InviteFailure).where(InviteFailure.at < utcnow() - timedelta(days=1))
-        )
+        await forget_old_bookkeeping(session, utcnow())
         await session.commit()
 
 

@@ -41,7 +41,7 @@ CPR_REASON = (
     "numbers, so use the municipality's own reference instead (brug kommunens egen reference)"
 )
 
-# A CPR number is DDMMYY-XXXX; people write it with a hyphen, a space or nothing.
+# A CPR number is DDMMYY-NNNN; people write it with a hyphen, a space or nothing.
 _CPR_INSIDE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
 _TEN_DIGITS = re.compile(r"\d{10}")
 
@@ -219,7 +219,7 @@ def _expected(columns: Sequence[Column]) -> str:
 
 
 def looks_like_cpr(value: str) -> bool:
-    """True for ten digits, or DDMMYY-XXXX with a real date anywhere in the value."""
+    """True for ten digits, or DDMMYY-NNNN with a real date anywhere in the value."""
     if _TEN_DIGITS.fullmatch(value.strip()):
         return True
     for match in _CPR_INSIDE.finditer(value):

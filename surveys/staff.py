@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Staff, StaffRole, TelegramAccount, Unit, staff_units
+from storage.models import RoundDraft, Staff, StaffRole, TelegramAccount, Unit, staff_units
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,18 @@ async def staff_scope(session: AsyncSession, account: TelegramAccount | None) ->
             .all()
         )
     return StaffScope(staff_id=rows[0][0], coordinator=coordinator, units=list(units))
+
+
+async def round_draft(session: AsyncSession, account: TelegramAccount) -> RoundDraft:
+    """The staff member's /runde choices so far (an empty draft the first time)."""
+    draft = await session.scalar(select(RoundDraft).where(RoundDraft.account_id == account.id))
+    if draft is None:
+        draft = RoundDraft(account_id=account.id, unit_ids=[])
+        session.add(draft)
+        await session.flush()
+    return draft
+
+
+async def discard_draft(session: AsyncSession, draft: RoundDraft) -> None:
+    """Forget the choices (the round was started or cancelled)."""
+    await session.delete(draft)

@@ -13,7 +13,6 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import RoundCb
@@ -25,7 +24,7 @@ from storage.types import utcnow
 from surveys import rounds
 from surveys.errors import PejlingError
 from surveys.loader import load_surveys
-from surveys.staff import StaffScope, staff_scope
+from surveys.staff import StaffScope, discard_draft, round_draft, staff_scope
 
 CLOSING_WEEKS = (1, 2, 3, 4)
 
@@ -40,15 +39,6 @@ def audience_label(audience: str) -> str:
         RoundAudience.RELATIVES: _("pårørende"),
         RoundAudience.BOTH: _("borgere og pårørende"),
     }[RoundAudience(audience)]
-
-
-async def _draft(session: AsyncSession, account: TelegramAccount) -> RoundDraft:
-    draft = await session.scalar(select(RoundDraft).where(RoundDraft.account_id == account.id))
-    if draft is None:
-        draft = RoundDraft(account_id=account.id, unit_ids=[])
-        session.add(draft)
-        await session.flush()
-    return draft
 
 
 def _units_screen(scope: StaffScope, chosen: list[int]) -> Screen:
@@ -85,7 +75,7 @@ async def start_wizard(
             _("Du er ikke knyttet til nogen enhed endnu. Kontakt din koordinator.")
         )
         return
-    draft = await _draft(session, account)
+    draft = await round_draft(session, account)
     draft.unit_ids, draft.survey_id, draft.audience, draft.closes_days = [], None, None, None
     await session.commit()
     screen = _units_screen(scope, [])
@@ -102,11 +92,11 @@ async def wizard_step(
     if scope is None or account is None:
         await callback.answer(only_staff(), show_alert=True)
         return
-    draft = await _draft(session, account)
+    draft = await round_draft(session, account)
     step, value = callback_data.step, callback_data.value
     screen: Screen | None = None
     if step == "cancel":
-        await session.delete(draft)
+        await discard_draft(session, draft)
         await session.commit()
         await edit(callback, Screen(_("Runden er annulleret. Intet er sendt.")))
         await callback.answer()
@@ -216,7 +206,7 @@ async def _start(
     except PejlingError as error:
         await callback.answer(str(error), show_alert=True)
         return
-    await session.delete(draft)
+    await discard_draft(session, draft)
     await session.commit()
     await edit(
         callback,
