@@ -1,0 +1,467 @@
+"""Benchmark 2: people pressing answer buttons as fast as the bot takes them.
+
+Pejling runs as in production, ``pejling run`` in a process of its own (long polling,
+the real dispatcher, middlewares and database; its own sender sends the invitations),
+against the stand-in in this process over loopback HTTP. The reference is
+``bench.bare_bot``: bare aiogram in a process of its own, making the same calls
+(editMessageText, then answerCallbackQuery) and touching no database.
+
+Each simulated person presses a button, waits until the bot has answered the press
+(answerCallbackQuery), and presses the next one, from "Start spørgeskemaet" through the
+seven questions to "Nej tak, afslut": nine presses. A press's latency runs from the
+moment its update is queued at the stand-in to the moment the stand-in receives the
+answer, both on this process' clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bench.common import (
+    BOT_USERNAME,
+    TOKEN,
+    Check,
+    Child,
+    Memory,
+    Section,
+    StatementCounter,
+    child_env,
+    cpu_seconds,
+    engine_of,
+    growth,
+    module_command,
+    pejling_command,
+    pejling_env,
+    percentile,
+    ratio,
+    settings_for,
+    throwaway_database,
+)
+from bench.population import FIRST_USER_ID, populate
+from bot.app import build_bot, build_dispatcher
+from bot.i18n import make_i18n
+from bot.sender import Sender
+from bot.standin import BotAPIStandIn, Person
+from bot.standin.models import ApiCall
+from storage.db import session_factory
+from storage.models import Answer, Delivery
+
+PRESS_TIMEOUT = 60.0
+MAX_PRESSES = 40  # a person who needs more is stuck; the run says so
+TRY_AGAIN = "teknisk problem"  # Pejling's "try again shortly" when the database is busy
+
+
+class AnswerWatcher:
+    """One task reads the stand-in's calls once, in order, and hands each person the
+    answer to their press (200 people each scanning every call would measure the
+    benchmark, not the bot)."""
+
+    def __init__(self, standin: BotAPIStandIn) -> None:
+        self.standin = standin
+        self.cursor = 0
+        self.waiting: dict[str, asyncio.Future[ApiCall]] = {}
+        self.early: dict[str, ApiCall] = {}
+
+    def expect(self, callback_id: str) -> asyncio.Future[ApiCall]:
+        future: asyncio.Future[ApiCall] = asyncio.get_running_loop().create_future()
+        if callback_id in self.early:
+            future.set_result(self.early.pop(callback_id))
+        else:
+            self.waiting[callback_id] = future
+        return future
+
+    async def run(self) -> None:
+        calls = self.standin.calls
+        while True:
+            await self.standin.wait_for(lambda: len(calls) > self.cursor, timeout=3600)
+            for call in calls[self.cursor :]:
+                if call.method != "answerCallbackQuery":
+                    continue
+                callback_id = str(call.params.get("callback_query_id"))
+                future = self.waiting.pop(callback_id, None)
+                if future is None:
+                    self.early[callback_id] = call
+                elif not future.done():
+                    future.set_result(call)
+            self.cursor = len(calls)
+
+
+@dataclass
+class Drive:
+    """What the people experienced."""
+
+    people: int
+    latencies: list[float] = field(default_factory=list)
+    first: float = float("inf")
+    last: float = 0.0
+    retried: int = 0  # "try again shortly" (the database was busy): pressed again
+    unanswered: int = 0
+    stuck: int = 0
+    finished: int = 0
+
+    @property
+    def presses(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.presses / (self.last - self.first) if self.last > self.first else 0.0
+
+    def latency_ms(self, share: float) -> float:
+        return percentile(self.latencies, share) * 1000
+
+
+def _choose(buttons: list[str], rng: random.Random) -> str:
+    if "Nej tak, afslut" in buttons:
+        return "Nej tak, afslut"
+    return rng.choice([b for b in buttons if not b.startswith("⬅")])
+
+
+async def _answer_all(person: Person, watcher: AnswerWatcher, drive: Drive, seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(MAX_PRESSES):
+        buttons = person.buttons()
+        if not buttons:
+            drive.finished += 1
+            return
+        injected = time.monotonic()
+        drive.first = min(drive.first, injected)
+        answered = watcher.expect(person.press_nowait(_choose(buttons, rng)))
+        try:
+            call = await asyncio.wait_for(answered, PRESS_TIMEOUT)
+        except TimeoutError:
+            drive.unanswered += 1
+            return
+        drive.last = max(drive.last, call.timestamp)
+        drive.latencies.append(call.timestamp - injected)
+        if TRY_AGAIN in str(call.params.get("text") or ""):
+            drive.retried += 1
+    drive.stuck += 1
+
+
+async def drive_people(standin: BotAPIStandIn, users: list[int]) -> Drive:
+    """Everyone presses through the survey at once, as fast as the bot answers."""
+    watcher = AnswerWatcher(standin)
+    watching = asyncio.create_task(watcher.run())
+    drive = Drive(len(users))
+    try:
+        people = [standin.person(user, first_name=f"P{user}") for user in users]
+        await asyncio.gather(
+            *(_answer_all(p, watcher, drive, seed) for seed, p in enumerate(people))
+        )
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+    return drive
+
+
+async def _ready(standin: BotAPIStandIn, child: Child, invitations: int) -> None:
+    """Wait until the bot polls and every invitation has arrived."""
+
+    def ready() -> bool:
+        sent = sum(1 for call in standin.calls_of("sendMessage") if call.ok)
+        return not child.alive() or (sent >= invitations and standin.is_polling)
+
+    await standin.wait_for(ready, timeout=120, message="the bot under test did not get ready")
+    if not child.alive():
+        raise RuntimeError(f"the bot under test stopped:\n{child.tail()}")
+
+
+@dataclass
+class Run:
+    drive: Drive
+    memory: Memory
+    bot_cpu: float  # CPU seconds the bot used while the people pressed
+    standin_cpu: float  # ... and the stand-in with the people (this process)
+    stored_answers: int = 0
+    completed: int = 0
+
+    def cpu_ms_per_press(self) -> float:
+        return 1000 * self.bot_cpu / self.drive.presses if self.drive.presses else float("nan")
+
+
+async def _measured_drive(
+    standin: BotAPIStandIn, child: Child, users: list[int]
+) -> tuple[Drive, Memory, float, float]:
+    bot_before, own_before = cpu_seconds(child.pid), cpu_seconds()
+    drive = await drive_people(standin, users)
+    bot_cpu, own_cpu = cpu_seconds(child.pid) - bot_before, cpu_seconds() - own_before
+    return drive, child.memory(), bot_cpu, own_cpu
+
+
+async def pejling_run(database: str, workdir: Path, people: int) -> Run:
+    async with (
+        BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME) as standin,
+        throwaway_database(database, workdir) as url,
+    ):
+        _, users = await populate(url, standin, people)
+        child = Child.start(pejling_command("run"), pejling_env(url, standin.url), workdir, "run")
+        try:
+            await _ready(standin, child, people)
+            measured = await _measured_drive(standin, child, users)
+        finally:
+            await child.stop()
+        async with engine_of(url) as engine, engine.connect() as connection:
+            stored = await connection.scalar(select(func.count()).select_from(Answer))
+            completed = await connection.scalar(
+                select(func.count()).select_from(Delivery).where(Delivery.status == "completed")
+            )
+        return Run(*measured, int(stored or 0), int(completed or 0))
+
+
+async def bare_run(workdir: Path, people: int) -> Run:
+    async with BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME) as standin:
+        users = [FIRST_USER_ID + n for n in range(people)]
+        for user in users:
+            standin.person(user, first_name=f"P{user}", started=True)
+        env = child_env(TELEGRAM_API_URL=standin.url, BOT_TOKEN=TOKEN, LOG_LEVEL="WARNING")
+        command = module_command(
+            "bench.bare_bot", "--first-user", str(FIRST_USER_ID), "--people", str(people)
+        )
+        child = Child.start(command, env, workdir, "bare")
+        try:
+            await _ready(standin, child, people)
+            measured = await _measured_drive(standin, child, users)
+        finally:
+            await child.stop()
+        return Run(*measured)
+
+
+QUESTIONS = 7  # the standard survey asks a relative in a care home seven questions
+
+
+@dataclass(frozen=True)
+class Statements:
+    """SQL statements Pejling runs per press over a whole survey (one person alone, the
+    dispatcher in this process with a counter on the engine), and that person's presses."""
+
+    presses: int
+    counter: StatementCounter
+    alone: Drive
+
+    @property
+    def per_press(self) -> float:
+        return sum(self.counter.counts.values()) / max(1, self.presses)
+
+    def text(self) -> str:
+        return self.counter.text(self.presses, "press")
+
+
+async def statements_per_press(database: str, workdir: Path) -> Statements:
+    async with (
+        BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME) as standin,
+        throwaway_database(database, workdir) as url,
+    ):
+        _, [user] = await populate(url, standin, 1)
+        settings = settings_for(url, standin.url)
+        async with engine_of(url) as engine:
+            counter = StatementCounter(engine)
+            sessions = session_factory(engine)
+            i18n = make_i18n()
+            bot = build_bot(settings)
+            dispatcher = build_dispatcher(settings, sessions, i18n)
+            polling = asyncio.create_task(
+                dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
+            )
+            try:
+                await Sender(bot, sessions, settings, i18n).run_once()
+                await standin.wait_until_polling()
+                counter.counting = True
+                drive = await drive_people(standin, [user])
+                counter.counting = False
+            finally:
+                with contextlib.suppress(RuntimeError):
+                    await dispatcher.stop_polling()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(polling, timeout=10)
+                await bot.session.close()
+        return Statements(drive.presses, counter, drive)
+
+
+async def run(workdir: Path, *, quick: bool, databases: list[str]) -> Section:
+    section = Section("answering", "2. Answering")
+    sizes = (10,) if quick else (50, 100, 200)
+    full = sizes[-1]
+    section.add(
+        "Simulated people press answer buttons concurrently through the whole stack "
+        "(update -> handler -> database write -> message edit). Pejling is `pejling run` in "
+        "a process of its own (long polling, `LOG_LEVEL=WARNING`); the reference is "
+        "`bench/bare_bot.py`, bare aiogram in a process of its own making the same Bot API "
+        "calls (editMessageText, answerCallbackQuery) with no database. The stand-in and the "
+        "people run in the benchmark's process, so bot and stand-in each have a core. "
+        "Each person makes 9 presses (start, 7 questions, finish), the next as soon as the "
+        "previous one is answered. Latency: update queued -> answerCallbackQuery received. "
+        "CPU: user + system time of the bot's process while the people pressed, per press "
+        "(less sensitive to the shared machine than wall time).",
+        "",
+    )
+    results: dict[tuple[str, int], tuple[Run, Run]] = {}
+    bare_runs: dict[int, Run] = {}
+    for database in databases:
+        for size in sizes:
+            mine = await pejling_run(database, workdir, size)
+            # The bare bot runs right after each Pejling run, so drift on the shared machine
+            # touches both alike; a quick run measures it once.
+            if not quick or size not in bare_runs:
+                bare_runs[size] = await bare_run(workdir, size)
+            results[(database, size)] = (mine, bare_runs[size])
+    # The statements are the same on both databases; a quick run counts them once.
+    probed = databases[:1] if quick else databases
+    statements = {database: await statements_per_press(database, workdir) for database in probed}
+
+    rows: list[Sequence[object]] = []
+    for (database, size), (mine, bare) in results.items():
+        p, b = mine.drive, bare.drive
+        rows.append(
+            (
+                database,
+                size,
+                p.presses,
+                f"{p.rate:.0f}/s",
+                f"{b.rate:.0f}/s",
+                f"**{ratio(p.rate, b.rate):.2f}**",
+                f"{p.latency_ms(0.5):.0f} / {p.latency_ms(0.99):.0f}",
+                f"{b.latency_ms(0.5):.0f} / {b.latency_ms(0.99):.0f}",
+                f"{mine.cpu_ms_per_press():.1f} / {bare.cpu_ms_per_press():.1f}",
+                p.retried,
+                p.unanswered + p.stuck,
+                f"{mine.stored_answers} / {mine.completed}",
+                f"{mine.memory.rss:.0f} / {bare.memory.rss:.0f}",
+            )
+        )
+    section.table(
+        (
+            "database",
+            "people at once",
+            "presses",
+            "Pejling",
+            "bare",
+            "Pejling / bare",
+            "Pejling p50 / p99 ms",
+            "bare p50 / p99 ms",
+            "bot CPU ms per press (Pejling / bare)",
+            "'try again' answers",
+            "unanswered",
+            "answers stored / completed",
+            "RSS after, MB (Pejling / bare)",
+        ),
+        rows,
+    )
+    section.add(
+        f"Every run should store {QUESTIONS} answers and one completed delivery per person.",
+        "",
+        "One person alone, no queue (Pejling's dispatcher in the benchmark's process, sharing "
+        "its core with the stand-in), and the SQL statements Pejling runs per press, counted "
+        "on the engine:",
+        "",
+    )
+    section.table(
+        ("database", "latency p50 / max, ms", "SQL statements per press"),
+        [
+            (
+                database,
+                f"{counted.alone.latency_ms(0.5):.0f} / {counted.alone.latency_ms(1.0):.0f}",
+                counted.text(),
+            )
+            for database, counted in statements.items()
+        ],
+    )
+    if len(sizes) > 1:
+        _growth(section, results, sizes, databases)
+    for database in databases:
+        counted = statements.get(database) or statements[probed[0]]
+        _checks(section, database, full, results[(database, full)], counted)
+    return section
+
+
+def _growth(
+    section: Section,
+    results: dict[tuple[str, int], tuple[Run, Run]],
+    sizes: Sequence[int],
+    databases: list[str],
+) -> None:
+    section.add(
+        "Growth as the people double (ideal once the bot is saturated: throughput x1.00, "
+        "latency x2.00, since twice the people queue for the same bot):",
+        "",
+    )
+    rows: list[Sequence[object]] = []
+    for database in databases:
+        runs = [results[(database, size)] for size in sizes]
+        rows.append(
+            (
+                database,
+                growth([m.drive.rate for m, _ in runs]),
+                growth([m.drive.latency_ms(0.5) for m, _ in runs]),
+                growth([m.drive.latency_ms(0.99) for m, _ in runs]),
+                growth([m.cpu_ms_per_press() for m, _ in runs]),
+                growth([b.drive.rate for _, b in runs]),
+            )
+        )
+    section.table(
+        (
+            "database",
+            f"Pejling presses/s ({' -> '.join(map(str, sizes))} people)",
+            "Pejling p50",
+            "Pejling p99",
+            "Pejling CPU per press",
+            "bare presses/s",
+        ),
+        rows,
+    )
+
+
+def _checks(
+    section: Section, database: str, people: int, runs: tuple[Run, Run], statements: Statements
+) -> None:
+    mine, bare = runs
+    share = ratio(mine.drive.rate, bare.drive.rate)
+    p99 = mine.drive.latency_ms(0.99)
+    complete = mine.stored_answers == people * QUESTIONS and mine.completed == people
+    cpu, bare_cpu = mine.cpu_ms_per_press(), bare.cpu_ms_per_press()
+    why = (
+        f"the bot is CPU-bound on its one core: Pejling's process spends {cpu:.1f} ms of CPU "
+        f"per press against {bare_cpu:.1f} ms for the bare bot; the difference is the "
+        f"database work of a press, {statements.text()}, each through the SQLAlchemy ORM "
+        "and the async driver, and the commit"
+    )
+    section.checks.append(
+        Check(
+            f"Answering, Pejling / bare throughput on {database} ({people} people)",
+            f"{share:.2f} ({mine.drive.rate:.0f} vs {bare.drive.rate:.0f} presses/s)",
+            ">= 0.6",
+            share >= 0.6 and complete,
+            ("" if share >= 0.6 else f"missed by {0.6 - share:.2f}: {why}")
+            + ("" if complete else "; and not every answer was stored"),
+        )
+    )
+    wait = people / mine.drive.rate * 1000 if mine.drive.rate else float("nan")
+    needed = people / 0.25
+    section.checks.append(
+        Check(
+            f"Answering, p99 latency of a press on {database} ({people} people)",
+            f"{p99:.0f} ms (p50 {mine.drive.latency_ms(0.5):.0f} ms; one person alone: "
+            f"p50 {statements.alone.latency_ms(0.5):.0f} ms)",
+            "< 250 ms",
+            p99 < 250,
+            ""
+            if p99 < 250
+            else (
+                f"over by {p99 - 250:.0f} ms: {people} people pressing back to back keep "
+                f"{people} presses in the queue, so a press waits about {people} / throughput "
+                f"= {wait:.0f} ms (Little's law); a p99 under 250 ms at this load needs over "
+                f"{needed:.0f} presses/s, more than even the bare bot takes here "
+                f"({bare.drive.rate:.0f}/s, p99 {bare.drive.latency_ms(0.99):.0f} ms). Pejling's "
+                "own share is its lower throughput (above)"
+            ),
+        )
+    )
