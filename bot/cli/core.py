@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -323,6 +324,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     if output.exists() and any(output.iterdir()):
         raise PejlingError(f"{output} is not empty; name a new folder with -o")
     output.mkdir(parents=True, exist_ok=True)
+    # The table and the progress bar are the demo's output; the bot's log would bury them.
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     console = Console()
     asyncio.run(run_demo(output, seed=args.seed, console=console))
     list_outputs(output, console)
