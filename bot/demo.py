@@ -35,7 +35,7 @@ from storage.types import utcnow
 from surveys import people, rounds
 from surveys.exports.charts import theme_charts
 from surveys.exports.csv import csv_bytes
-from surveys.exports.labels import percent, suppressed_text
+from surveys.exports.labels import percent, subject_label, suppressed_text
 from surveys.exports.xlsx import write_xlsx
 from surveys.indicators import FigureKind, Report, compute_report, round_selection
 from surveys.invites import issue_invites
@@ -245,11 +245,9 @@ def print_table(report: Report, console: Console) -> None:
                 FigureKind.RESPONSE,
             ):
                 continue
-            label = {
-                FigureKind.THEME: key.subject.capitalize(),
-                FigureKind.TILS: "Svær ensomhed, T-ILS ≥ 7 (højere er værre)",
-                FigureKind.RESPONSE: "Svarprocent",
-            }[key.kind]
+            label = subject_label(report, key)
+            if key.higher_is_worse:
+                label += " (højere er værre)"
             cells = []
             for unit_id in [*(u.id for u in report.units), None]:
                 figure = report.figure(key, unit_id)
