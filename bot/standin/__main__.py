@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 
 from .server import BotAPIStandIn
 
@@ -36,9 +37,8 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # Not available on Windows; Ctrl+C then ends the run via KeyboardInterrupt.
-        with contextlib.suppress(NotImplementedError):
+    if sys.platform != "win32":  # Windows: Ctrl+C ends the run via KeyboardInterrupt
+        for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
     async with standin:
         print(f"Bot API stand-in listening on {standin.url}", flush=True)
