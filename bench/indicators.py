@@ -35,6 +35,7 @@ from bench.common import (
     throwaway_database,
 )
 from storage.db import session_factory
+from surveys.clock import DANISH_TIME
 from surveys.definitions import load_version
 from surveys.indicators import (
     Report,
@@ -44,7 +45,6 @@ from surveys.indicators import (
     round_selection,
     sql,
 )
-from surveys.outbox import DANISH_TIME
 
 EXPORT_RSS_LIMIT = 300.0  # MB
 INDICATOR_LIMIT = 2.0  # seconds, on PostgreSQL

@@ -32,6 +32,7 @@ from storage.housekeeping import forget_old_bookkeeping
 from storage.migrate import prepare
 from storage.types import utcnow
 from surveys import retention, rounds, schedules
+from surveys.clock import DANISH_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     """Timing only: each process has its own in-memory scheduler, and the database decides
     who does what, so processes never share a job store (APScheduler warns against it)."""
-    scheduler = AsyncIOScheduler(timezone="Europe/Copenhagen")
+    scheduler = AsyncIOScheduler(timezone=DANISH_TIMEZONE)
     scheduler.add_job(
         ticker.tick,
         "interval",

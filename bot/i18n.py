@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
@@ -13,12 +11,11 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from storage.models import TelegramAccount
+from surveys.clock import DANISH_TIME
+from surveys.translation import DOMAIN, LOCALE_DIR
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-DOMAIN = "pejling"
 DEFAULT_LOCALE = "da"
 LOCALES = ("da", "en")
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 
 
 def make_i18n() -> I18n:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import qrcode
 from babel.dates import format_date
-from babel.support import NullTranslations, Translations
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -36,9 +34,7 @@ from reportlab.platypus import (
 
 from storage.models import InviteRole
 from surveys.letters import Letter
-
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-DOMAIN = "pejling"
+from surveys.translation import translations
 
 BODY_SIZE = 14  # points; large type for older readers (klart sprog)
 QR_SYMBOL = 6.2 * cm  # the code itself, without the white border around it
@@ -75,11 +71,6 @@ class LetterSender:
 
     municipality: str
     contact: str
-
-
-def translations(lang: str) -> NullTranslations:
-    """The catalog for a language; Danish, the source language, needs none."""
-    return Translations.load(str(LOCALE_DIR), [lang], domain=DOMAIN)
 
 
 def render_letters_pdf(letters: Sequence[Letter], sender: LetterSender, lang: str = "da") -> bytes:

@@ -13,16 +13,14 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen, CitizenStatus, Invite, InviteRole, RoundAudience, Unit
 from storage.types import utcnow
+from surveys.clock import DANISH_TIME
 from surveys.invites import deep_link, issue_invites
-
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass(frozen=True)

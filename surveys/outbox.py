@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,9 +22,9 @@ from storage.models import (
     TelegramAccount,
 )
 from storage.types import utcnow
+from surveys.clock import DANISH_TIME
 from surveys.rounds import is_open, next_reminder
 
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 # A claim older than this is from a sender that died mid-send; another may take it.
 STALE_CLAIM = timedelta(minutes=2)
 MAX_ATTEMPTS = 5

@@ -12,12 +12,12 @@ from sqlalchemy.orm import selectinload
 
 from storage.models import Round, RoundAudience, Schedule, Unit
 from storage.types import utcnow
+from surveys.clock import DANISH_TIMEZONE
 from surveys.errors import PejlingError
 from surveys.loader import load_surveys
 from surveys.rounds import start_round
 from surveys.schema import Survey
 
-TIMEZONE = "Europe/Copenhagen"
 # Named rhythms, at 10:00 Danish time (inside the contact hours) on the first of the month.
 NAMED = {"month": "0 10 1 * *", "quarter": "0 10 1 1,4,7,10 *"}
 
@@ -26,7 +26,7 @@ def trigger(every: str) -> CronTrigger:
     """The cron trigger for 'month', 'quarter' or a five-field cron expression."""
     expression = NAMED.get(every.strip().lower(), every.strip())
     try:
-        return CronTrigger.from_crontab(expression, timezone=TIMEZONE)
+        return CronTrigger.from_crontab(expression, timezone=DANISH_TIMEZONE)
     except ValueError as error:
         raise PejlingError(
             f"--every {every!r}: use month, quarter or a cron expression such as "

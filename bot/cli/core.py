@@ -21,6 +21,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import prepare, upgrade
 from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
 from surveys import care_events, people, retention, rounds, schedules
+from surveys.clock import DANISH_TIME
 from surveys.errors import PejlingError
 from surveys.invites import deep_link, issue_invites
 from surveys.loader import load_survey, load_surveys
@@ -31,8 +32,6 @@ DURATION = re.compile(r"^(\d{1,3})([dhw])$")
 
 def parse_closes(value: str, now: datetime | None = None) -> datetime:
     """`14d`, `36h`, `2w` from now, or a date (YYYY-MM-DD, end of that day, Danish time)."""
-    from bot.i18n import DANISH_TIME
-
     now = now or datetime.now(UTC)
     match = DURATION.match(value.strip())
     if match:

@@ -14,9 +14,10 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import ExportCb
-from bot.i18n import DANISH_TIME, date_text
+from bot.i18n import date_text
 from bot.routers.common import locale
 from storage.models import TelegramAccount
+from surveys.clock import DANISH_TIME
 from surveys.errors import PejlingError
 from surveys.exports import access
 from surveys.exports.charts import theme_charts

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Round, SurveyVersion, round_units
+from surveys.clock import DANISH_TIME
 from surveys.indicators import Selection
-from surveys.indicators.selection import DANISH_TIME
 from surveys.staff import StaffScope
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Round, round_units
+from surveys.clock import DANISH_TIME
 from surveys.errors import PejlingError
 from surveys.indicators.model import Selection
-
-DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 
 
 def danish_date(value: datetime | date) -> str:
