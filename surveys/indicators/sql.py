@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Float, SQLColumnExpression, String, case, func, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from storage.models import (
     Answer,
@@ -177,6 +179,30 @@ def _in_rounds(round_ids: Sequence[int]) -> ColumnElement[bool]:
     return Delivery.round_id.in_(list(round_ids))
 
 
+def _valid_answers(
+    round_ids: Sequence[int], items: Sequence[Item], *scores: ColumnElement[Any]
+) -> Subquery:
+    """One row per valid answer to ``items`` in the rounds, with its delivery's
+    dimensions and the given per-answer ``scores``: the base of the per-person figures."""
+    return (
+        select(
+            Delivery.id.label("delivery_id"),
+            Delivery.unit_id.label("unit_id"),
+            Delivery.audience.label("audience"),
+            Delivery.unit_kind.label("unit_kind"),
+            Delivery.proxy.label("proxy"),
+            *scores,
+        )
+        .join(Delivery, Delivery.id == Answer.delivery_id)
+        .where(
+            _in_rounds(round_ids),
+            Answer.kind == AnswerKind.VALUE,
+            Answer.item_id.in_([item.id for item in items]),
+        )
+        .subquery("per_answer")
+    )
+
+
 async def item_counts(session: AsyncSession, round_ids: Sequence[int]) -> list[ItemCount]:
     """Answers counted by unit, audience, item, kind, value and proxy flag."""
     query = (
@@ -214,25 +240,13 @@ async def theme_groups(
     items = [item for item in survey.items if survey.scale_of(item).ordinal]
     if not items:
         return []
-    per_answer = (
-        select(
-            Delivery.id.label("delivery_id"),
-            Delivery.unit_id.label("unit_id"),
-            Delivery.audience.label("audience"),
-            Delivery.unit_kind.label("unit_kind"),
-            Delivery.proxy.label("proxy"),
-            theme_case(items, Answer.item_id).label("theme"),
-            score_case(survey, items, index_score, Answer.item_id, Answer.value).label("score"),
-            score_case(survey, items, top2_score, Answer.item_id, Answer.value).label("top2"),
-            score_case(survey, items, top_box_score, Answer.item_id, Answer.value).label("top"),
-        )
-        .join(Delivery, Delivery.id == Answer.delivery_id)
-        .where(
-            _in_rounds(round_ids),
-            Answer.kind == AnswerKind.VALUE,
-            Answer.item_id.in_([item.id for item in items]),
-        )
-        .subquery("per_answer")
+    per_answer = _valid_answers(
+        round_ids,
+        items,
+        theme_case(items, Answer.item_id).label("theme"),
+        score_case(survey, items, index_score, Answer.item_id, Answer.value).label("score"),
+        score_case(survey, items, top2_score, Answer.item_id, Answer.value).label("top2"),
+        score_case(survey, items, top_box_score, Answer.item_id, Answer.value).label("top"),
     )
     a = per_answer.c
     per_person = (
@@ -277,21 +291,10 @@ async def tils_groups(
     items = survey.tils_items
     if not items:
         return []
-    per_answer = (
-        select(
-            Delivery.id.label("delivery_id"),
-            Delivery.unit_id.label("unit_id"),
-            Delivery.audience.label("audience"),
-            Delivery.proxy.label("proxy"),
-            score_case(survey, items, tils_item_score, Answer.item_id, Answer.value).label("s"),
-        )
-        .join(Delivery, Delivery.id == Answer.delivery_id)
-        .where(
-            _in_rounds(round_ids),
-            Answer.kind == AnswerKind.VALUE,
-            Answer.item_id.in_([item.id for item in items]),
-        )
-        .subquery("per_answer")
+    per_answer = _valid_answers(
+        round_ids,
+        items,
+        score_case(survey, items, tils_item_score, Answer.item_id, Answer.value).label("s"),
     )
     a = per_answer.c
     per_person = (
