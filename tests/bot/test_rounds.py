@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,6 +19,7 @@ from storage.models import (
     TelegramAccount,
 )
 from surveys import care_events, rounds
+from surveys.clock import DANISH_TIME
 from tests.harness import BotHarness
 
 INVITATION = "nyt spørgeskema"
@@ -93,11 +94,14 @@ async def test_invitations_wait_for_contact_hours(harness: BotHarness) -> None:
     [user] = await harness.crowd(unit, 1, first_user_id=200_000)
     await harness.open_round(unit, RoundAudience.RELATIVES)
     harness.settings.contact_hours = "09-19"
-    night = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)  # 22:30 in Copenhagen
-    report = await harness.sender(lambda: night).run_once()
+    # Tomorrow night and the morning after, in Danish time: inside the round's 14 days
+    # whatever day the test runs (a fixed date falls before the round once it has passed).
+    tomorrow = datetime.now(DANISH_TIME).date() + timedelta(days=1)
+    night = datetime.combine(tomorrow, time(22, 30), DANISH_TIME)
+    report = await harness.sender(lambda: night.astimezone(UTC)).run_once()
     assert report.outside_hours and report.sent == 0
-    morning = datetime(2026, 11, 24, 8, 5, tzinfo=UTC)  # 09:05 in Copenhagen
-    assert await harness.send_invitations(lambda: morning) == 1
+    morning = datetime.combine(tomorrow + timedelta(days=1), time(9, 5), DANISH_TIME)
+    assert await harness.send_invitations(lambda: morning.astimezone(UTC)) == 1
     assert invitations(harness.standin)[user] == 1
 
 
