@@ -47,7 +47,7 @@ class DeleteCb(CallbackData, prefix="del"):
 class RoundCb(CallbackData, prefix="r"):
     """A step of /runde: toggle a unit, pick a survey, audience, closing, confirm."""
 
-    step: str  # unit, next, survey, audience, closes, start, cancel
+    step: str  # unit, page, next, survey, audience, closes, start, cancel
     value: str = ""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.types import BotCommand, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import DeleteCb, LangCb
 from bot.config import Settings
 from bot.i18n import LOCALES, date_text, number_text
+from bot.paging import split_text
 from bot.routers.common import locale, remove_buttons
 from storage.models import RespondentKind, StaffRole, TelegramAccount
 from surveys import journey, privacy
@@ -51,7 +52,7 @@ async def help_(message: Message, settings: Settings) -> None:
             "/mine_data – se, hvad vi har gemt om dig\n"
             "/slet – slet dine data\n\n"
             "Spørgsmål? Kontakt {contact}."
-        ).format(contact=contact)
+        ).format(contact=html.quote(contact))
     )
 
 
@@ -108,20 +109,24 @@ async def my_data(
     lines = [_("Det har vi gemt om dig:")]
     lines.append(_("• Din Telegram-konto (så vi kan skrive til dig)"))
     for person in data.participations:
-        name = person.citizen_name or _("en borger")
+        # Names come from the municipality's files and may hold "<" or "&".
+        name = html.quote(person.citizen_name) if person.citizen_name else _("en borger")
+        unit = html.quote(person.unit_name)
         if person.kind == RespondentKind.CITIZEN:
-            lines.append(_("• Du svarer som borger ved {unit}").format(unit=person.unit_name))
+            lines.append(_("• Du svarer som borger ved {unit}").format(unit=unit))
         else:
             lines.append(
-                _("• Du svarer som pårørende til {name} ved {unit}").format(
-                    name=name, unit=person.unit_name
-                )
+                _("• Du svarer som pårørende til {name} ved {unit}").format(name=name, unit=unit)
             )
     for role, units in data.staff_roles:
         if role == StaffRole.COORDINATOR:
             lines.append(_("• Du er kvalitetskoordinator"))
         else:
-            lines.append(_("• Du er medarbejder ved {units}").format(units=", ".join(units)))
+            lines.append(
+                _("• Du er medarbejder ved {units}").format(
+                    units=", ".join(html.quote(unit) for unit in units)
+                )
+            )
     lines.append(
         _("• Spørgeskemaer: {surveys}, svar: {answers}, kommentarer: {comments}").format(
             surveys=number_text(data.surveys, loc),
@@ -145,7 +150,9 @@ async def my_data(
         )
     )
     lines.append(_("Skriv /slet, hvis du vil have alt slettet nu."))
-    await message.answer("\n".join(lines))
+    # Staff of many units, or a relative of many citizens, gets it in several messages.
+    for part in split_text("\n".join(lines)):
+        await message.answer(part)
 
 
 async def delete(message: Message, account: TelegramAccount | None) -> None:

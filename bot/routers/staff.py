@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import RoundCb
 from bot.i18n import date_text, number_text
+from bot.paging import PAGE_SIZE, add_page_buttons, page_of, split_text
 from bot.render import Screen
 from bot.routers.common import edit, locale
 from storage.models import RoundAudience, RoundDraft, TelegramAccount
@@ -41,13 +42,16 @@ def audience_label(audience: str) -> str:
     }[RoundAudience(audience)]
 
 
-def _units_screen(scope: StaffScope, chosen: list[int]) -> Screen:
+def _units_screen(scope: StaffScope, chosen: list[int], page: int = 0) -> Screen:
+    # A municipality can have more units than a keyboard holds: a page at a time.
+    shown, page, pages = page_of(scope.units, page)
     builder = InlineKeyboardBuilder()
-    for unit in scope.units:
+    for unit in shown:
         mark = "☑" if unit.id in chosen else "☐"
         builder.button(
             text=f"{mark} {unit.name}", callback_data=RoundCb(step="unit", value=str(unit.id))
         )
+    add_page_buttons(builder, page, pages, lambda to: RoundCb(step="page", value=str(to)))
     builder.button(text=_("Videre ➡️"), callback_data=RoundCb(step="next"))
     builder.button(text=_("Annullér"), callback_data=RoundCb(step="cancel"))
     builder.adjust(1)
@@ -109,7 +113,13 @@ async def wizard_step(
         chosen = list(draft.unit_ids)
         chosen = [u for u in chosen if u != unit_id] if unit_id in chosen else [*chosen, unit_id]
         draft.unit_ids = chosen
-        screen = _units_screen(scope, chosen)
+        page = [u.id for u in scope.units].index(unit_id) // PAGE_SIZE
+        screen = _units_screen(scope, chosen, page)
+    elif step == "page":
+        if not value.isdigit():
+            await callback.answer(_("Vælg en af knapperne."), show_alert=True)
+            return
+        screen = _units_screen(scope, list(draft.unit_ids), int(value))
     elif step == "next":
         if not draft.unit_ids:
             await callback.answer(_("Vælg mindst én enhed."), show_alert=True)
@@ -169,7 +179,7 @@ async def wizard_step(
 async def _summary(session: AsyncSession, scope: StaffScope, draft: RoundDraft) -> Screen:
     assert draft.audience and draft.closes_days
     allowed = [u for u in draft.unit_ids if u in scope.unit_ids]
-    names = [u.name for u in scope.units if u.id in allowed]
+    names = [html.quote(u.name) for u in scope.units if u.id in allowed]
     count = await rounds.count_eligible(session, allowed, RoundAudience(draft.audience))
     loc = locale()
     text = _("Sendes til {count} {audience} i {units}, lukker {date}.").format(
@@ -240,7 +250,7 @@ async def status(message: Message, session: AsyncSession, account: TelegramAccou
             ).format(
                 id=s.round_id,
                 audience=audience_label(s.audience),
-                units=", ".join(s.unit_names),
+                units=", ".join(html.quote(name) for name in s.unit_names),
                 date=date_text(s.closes_at, loc),
                 invited=number_text(s.invited, loc),
                 sent=number_text(s.sent + s.started + s.completed, loc),
@@ -249,7 +259,9 @@ async def status(message: Message, session: AsyncSession, account: TelegramAccou
                 failed=number_text(s.failed, loc),
             )
         )
-    await message.answer("\n\n".join(blocks))
+    # A coordinator of many units with many open rounds gets several messages.
+    for part in split_text("\n\n".join(blocks)):
+        await message.answer(part)
 
 
 def make_router() -> Router:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F, Router, html
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -31,7 +31,7 @@ async def start_with_invite(
     )
     # Stored before the reply: a wrong token counts against the next try at once.
     await session.commit()
-    contact = settings.contact or _("din kommunes ældreområde")
+    contact = html.quote(settings.contact or _("din kommunes ældreområde"))
     if result.outcome == InviteOutcome.THROTTLED:
         await message.answer(
             _(
@@ -69,7 +69,7 @@ async def start_with_invite(
             text = _("Velkommen! Du er nu oprettet som kvalitetskoordinator for alle enheder.")
         else:
             text = _("Velkommen! Du er nu oprettet som medarbejder ved {unit}.").format(
-                unit=result.unit_name
+                unit=html.quote(result.unit_name or "")
             )
         await message.answer(text)
         return
@@ -92,7 +92,7 @@ async def start_plain(
             _(
                 "Hej! Dette er {municipality}s spørgeskema-service om hjælpen og plejen. "
                 "For at være med skal du bruge linket eller QR-koden fra dit brev."
-            ).format(municipality=settings.municipality)
+            ).format(municipality=html.quote(settings.municipality))
         )
         return
     if account.informed_at is None:

@@ -14,12 +14,13 @@ Markdown and MarkdownV2 are accepted but not parsed: the text is stored as sent.
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import string
 from typing import Any
 
 __all__ = ["EntityParseError", "parse_formatted", "utf16_len"]
 
-# Tag -> entity type, as listed in the Bot API "HTML style" section.
+# Tag -> entity type, as listed in the Bot API's "HTML style" section
+# (https://core.telegram.org/bots/api#html-style).
 _HTML_TAGS: dict[str, str] = {
     "b": "bold",
     "strong": "bold",
@@ -42,6 +43,11 @@ _HTML_TAGS: dict[str, str] = {
 # Telegram only knows these four named entities; numeric references are all accepted.
 _NAMED_ENTITIES: dict[str, str] = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
+# What Telegram's parser counts as space between a tag's name and its attributes.
+_SPACES = frozenset(" \t\n\r\v\f")
+# An attribute value without quotes is a name token: letters, digits, "." and "-".
+_NAME_TOKEN = frozenset(string.ascii_letters + string.digits + ".-")
+
 
 class EntityParseError(ValueError):
     """The formatted text cannot be parsed; the message is Telegram's detail text."""
@@ -52,94 +58,231 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class _HTMLToEntities(HTMLParser):
-    """Collect plain text and entities; raise on anything Telegram would refuse."""
+class _HTMLScanner:
+    """Telegram's HTML parse mode: plain text and entities, or Telegram's error text.
 
-    def __init__(self) -> None:
-        # convert_charrefs=False so that a literal "<" (invalid) can be told apart from
-        # "&lt;" (valid) in handle_data.
-        super().__init__(convert_charrefs=False)
+    The rules and the error texts follow the Bot API server's parser (tdlib,
+    td/telegram/MessageEntity.cpp ``parse_html``, and its tests in
+    test/message_entities.cpp): errors name the offending tag and its byte offset in
+    the UTF-8 text the bot sent, e.g. ``Unsupported start tag "p" at byte offset 3``.
+
+    One rule is stricter than Telegram: an "&" that starts no entity is refused. Telegram
+    keeps it as text, but the Bot API asks for every "&" outside an entity to be written
+    "&amp;", and a name from a CSV file that reaches a message unescaped is a bug the
+    tests should catch before a "<" in the next name makes Telegram refuse the message.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.i = 0
         self.parts: list[str] = []
         self.position = 0  # in UTF-16 code units
-        self.stack: list[tuple[str, dict[str, Any]]] = []
+        # (tag, argument, UTF-16 offset, index into parts) of every open tag
+        self.stack: list[tuple[str, str, int, int]] = []
         self.entities: list[dict[str, Any]] = []
+
+    def _at(self, index: int) -> str:
+        return self.text[index] if index < len(self.text) else ""
+
+    def _offset(self, index: int) -> int:
+        return len(self.text[:index].encode("utf-8"))
+
+    def _error(self, what: str, index: int) -> EntityParseError:
+        return EntityParseError(f"{what} at byte offset {self._offset(index)}")
 
     def _append(self, text: str) -> None:
         self.parts.append(text)
         self.position += utf16_len(text)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        kind = _HTML_TAGS.get(tag)
-        if kind is None or (tag == "span" and attributes.get("class") != "tg-spoiler"):
-            raise EntityParseError(f'Unsupported start tag "{tag}"')
-        entity: dict[str, Any] = {"type": kind, "offset": self.position}
-        if tag == "a":
-            entity["url"] = attributes.get("href", "")
-        elif tag == "tg-emoji":
-            entity["custom_emoji_id"] = attributes.get("emoji-id", "")
-        elif tag == "blockquote" and "expandable" in attributes:
+    def _entity_at(self, index: int) -> tuple[str, int] | None:
+        """The character an entity at ``index`` stands for and where it ends, or None."""
+        text, end = self.text, index + 1
+        if self._at(end) == "#":
+            end += 1
+            hexadecimal = self._at(end) == "x"
+            end += hexadecimal
+            digits = "0123456789abcdefABCDEF" if hexadecimal else "0123456789"
+            start = end
+            while self._at(end) and self._at(end) in digits:
+                end += 1
+            code = int(text[start:end], 16 if hexadecimal else 10) if end > start else 0
+            # Telegram leaves out-of-range and overlong references as text.
+            if code == 0 or code >= 0x10FFFF or end - index >= 10:
+                return None
+            character = chr(code)
+        else:
+            while self._at(end).isascii() and self._at(end).isalpha():
+                end += 1
+            found = _NAMED_ENTITIES.get(text[index + 1 : end])
+            if found is None:
+                return None
+            character = found
+        # The closing ";" is optional, as in Telegram ("&lt" is "<").
+        return character, end + 1 if self._at(end) == ";" else end
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        while self.i < len(self.text):
+            character = self.text[self.i]
+            if character == "&":
+                decoded = self._entity_at(self.i)
+                if decoded is None:
+                    raise self._error(
+                        'Character "&" is not part of an entity; write "&amp;"', self.i
+                    )
+                self._append(decoded[0])
+                self.i = decoded[1]
+            elif character == "<":
+                if self._at(self.i + 1) == "/":
+                    self._end_tag()
+                else:
+                    self._start_tag()
+            else:
+                self._append(character)
+                self.i += 1
+        if self.stack:
+            raise EntityParseError(
+                f'Can\'t find end tag corresponding to start tag "{self.stack[-1][0]}"'
+            )
+        # A language only counts on code inside pre; Telegram drops it elsewhere.
+        for entity in self.entities:
+            entity.pop("language_of_code", None)
+        # Entities are reported sorted by offset, outer before inner, like Telegram does.
+        # An outer tag closes after the inner one, so on a tie the later entity goes first.
+        order = sorted(
+            enumerate(self.entities),
+            key=lambda pair: (pair[1]["offset"], -pair[1]["length"], -pair[0]),
+        )
+        entities = [entity for _, entity in order]
+        return "".join(self.parts), entities
+
+    def _skip_spaces(self) -> None:
+        while self._at(self.i) in _SPACES and self._at(self.i):
+            self.i += 1
+
+    def _start_tag(self) -> None:
+        begin = self.i
+        self.i += 1
+        while self._at(self.i) and self._at(self.i) not in _SPACES and self._at(self.i) != ">":
+            self.i += 1
+        if not self._at(self.i):
+            raise self._error("Unclosed start tag", begin)
+        tag = self.text[begin + 1 : self.i].lower()
+        if tag not in _HTML_TAGS:
+            raise self._error(f'Unsupported start tag "{tag}"', begin)
+        argument = ""
+        while self._at(self.i) != ">":
+            self._skip_spaces()
+            if self._at(self.i) == ">":
+                break
+            name_begin = self.i
+            while (
+                self._at(self.i)
+                and self._at(self.i) not in _SPACES
+                and self._at(self.i) not in "=>"
+            ):
+                self.i += 1
+            name = self.text[name_begin : self.i]
+            if not name:
+                raise self._error(f'Empty attribute name in the tag "{tag}"', begin)
+            self._skip_spaces()
+            if tag == "blockquote" and name == "expandable" and self._at(self.i) != "=":
+                argument = "expandable"  # the one attribute without a value
+                continue
+            if self._at(self.i) != "=":
+                raise self._error(
+                    f'Expected equal sign in declaration of an attribute of the tag "{tag}"', begin
+                )
+            self.i += 1
+            self._skip_spaces()
+            if not self._at(self.i):
+                raise self._error(f'Unclosed start tag "{tag}"', begin)
+            value = self._attribute_value()
+            if not self._at(self.i):
+                raise self._error("Unclosed start tag", begin)
+            if (tag, name) in (("a", "href"), ("tg-emoji", "emoji-id")):
+                argument = value
+            elif (tag, name) == ("code", "class") and value.startswith("language-"):
+                argument = value.removeprefix("language-")
+            elif (tag, name) == ("span", "class") and value.startswith("tg-"):
+                argument = value.removeprefix("tg-")
+        if tag == "span" and argument != "spoiler":
+            raise self._error('Tag "span" must have class "tg-spoiler"', begin)
+        self.i += 1  # the ">"
+        self.stack.append((tag, argument, self.position, len(self.parts)))
+
+    def _attribute_value(self) -> str:
+        quote = self._at(self.i)
+        if quote not in ("'", '"'):
+            # Name tokens are not case-sensitive.
+            begin = self.i
+            while self._at(self.i) and self._at(self.i) in _NAME_TOKEN:
+                self.i += 1
+            if self._at(self.i) and self._at(self.i) not in _SPACES and self._at(self.i) != ">":
+                raise self._error("Unexpected end of name token", begin)
+            return self.text[begin : self.i].lower()
+        self.i += 1
+        value: list[str] = []
+        while self._at(self.i) and self._at(self.i) != quote:
+            decoded = self._entity_at(self.i) if self._at(self.i) == "&" else None
+            if decoded is not None:
+                value.append(decoded[0])
+                self.i = decoded[1]
+            else:
+                value.append(self.text[self.i])
+                self.i += 1
+        if self._at(self.i) == quote:
+            self.i += 1
+        return "".join(value)
+
+    def _end_tag(self) -> None:
+        begin = self.i
+        if not self.stack:
+            raise self._error("Unexpected end tag", begin)
+        self.i += 2
+        while self._at(self.i) and self._at(self.i) not in _SPACES and self._at(self.i) != ">":
+            self.i += 1
+        name = self.text[begin + 2 : self.i].lower()
+        self._skip_spaces()
+        if self._at(self.i) != ">":
+            raise self._error("Unclosed end tag", begin)
+        self.i += 1
+        tag, argument, offset, first_part = self.stack.pop()
+        if name and name != tag:
+            # "</>" closes whatever is open; a named end tag must match.
+            raise EntityParseError(
+                f"Unmatched end tag at byte offset {self._offset(begin)}, "
+                f'expected "</{tag}>", found "</{name}>"'
+            )
+        length = self.position - offset
+        if length > 0:
+            self._add_entity(tag, argument, offset, length, "".join(self.parts[first_part:]))
+
+    def _add_entity(self, tag: str, argument: str, offset: int, length: int, inner: str) -> None:
+        entity: dict[str, Any] = {"type": _HTML_TAGS[tag], "offset": offset, "length": length}
+        last = self.entities[-1] if self.entities else None
+        same_span = last is not None and (last["offset"], last["length"]) == (offset, length)
+        if tag == "tg-emoji":
+            if not argument.isdigit() or not 0 < int(argument) < 2**63:
+                raise EntityParseError("Invalid custom emoji identifier specified")
+            entity["custom_emoji_id"] = argument
+        elif tag == "a":
+            entity["url"] = argument or inner
+        elif tag == "blockquote" and argument == "expandable":
             entity["type"] = "expandable_blockquote"
-        elif tag == "code" and self.stack and self.stack[-1][0] == "pre":
-            language = attributes.get("class", "")
-            if language.startswith("language-"):
-                self.stack[-1][1]["language"] = language.removeprefix("language-")
-        self.stack.append((tag, entity))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # "<br/>" and friends: Telegram has no void tags, so treat as start + end.
-        self.handle_starttag(tag, attrs)
-        self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1][0] != tag:
-            raise EntityParseError(f'Unmatched end tag "{tag}"')
-        _, entity = self.stack.pop()
-        entity["length"] = self.position - entity["offset"]
-        if entity["length"] > 0:
-            self.entities.append(entity)
-
-    def handle_data(self, data: str) -> None:
-        if "<" in data:
-            # HTMLParser passes a "<" that does not open a valid tag through as text;
-            # Telegram requires it to be escaped as &lt;.
-            raise EntityParseError('Unexpected "<": escape it as "&lt;"')
-        self._append(data)
-
-    def handle_entityref(self, name: str) -> None:
-        # Unknown named entities are left as literal text, as Telegram does.
-        self._append(_NAMED_ENTITIES.get(name, f"&{name};"))
-
-    def handle_charref(self, name: str) -> None:
-        try:
-            code = int(name[1:], 16) if name[:1] in ("x", "X") else int(name)
-            self._append(chr(code))
-        except (ValueError, OverflowError) as exc:
-            raise EntityParseError(f'Invalid character reference "&#{name};"') from exc
-
-    def handle_comment(self, data: str) -> None:
-        raise EntityParseError("Comments are not supported")
-
-    def handle_decl(self, decl: str) -> None:
-        raise EntityParseError("Declarations are not supported")
-
-    def handle_pi(self, data: str) -> None:
-        raise EntityParseError("Processing instructions are not supported")
-
-    def unknown_decl(self, data: str) -> None:
-        raise EntityParseError("Declarations are not supported")
+        elif tag == "pre" and same_span and last is not None and last.get("language_of_code"):
+            # <pre><code class="language-x">: one pre entity with its language.
+            self.entities[-1] = {**entity, "language": last["language_of_code"]}
+            return
+        elif tag == "code" and argument:
+            if same_span and last is not None and last["type"] == "pre":
+                last["language"] = argument  # <code class="language-x"><pre>
+                return
+            entity["language_of_code"] = argument
+        self.entities.append(entity)
 
 
 def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
-    parser = _HTMLToEntities()
-    parser.feed(text)
-    parser.close()
-    if parser.stack:
-        tag = parser.stack[-1][0]
-        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{tag}"')
-    # Entities are reported sorted by offset, outer before inner, like Telegram does.
-    entities = sorted(parser.entities, key=lambda e: (e["offset"], -e["length"]))
-    return "".join(parser.parts), entities
+    return _HTMLScanner(text).parse()
 
 
 def _strip(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

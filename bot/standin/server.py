@@ -42,9 +42,18 @@ __all__ = ["ApiError", "BotAPIStandIn"]
 Params = dict[str, Any]
 _Handler = Callable[[Params], Awaitable[Any]]
 
+# Telegram's limits, from the Bot API reference (https://core.telegram.org/bots/api):
+# sendMessage text 1-4096 characters after entity parsing, caption 0-1024,
+# callback_data 1-64 bytes, answerCallbackQuery text 0-200 characters.
+# Text length counts characters (code points), not UTF-16 units: measured against the
+# real API with astral emoji in FerroxLabs/wayland#934 (4096 accepted, 4097 refused).
 MAX_TEXT_LENGTH: Final = 4096
 MAX_CAPTION_LENGTH: Final = 1024
 MAX_CALLBACK_DATA_BYTES: Final = 64
+MAX_CALLBACK_ANSWER_LENGTH: Final = 200
+# Not in the reference, but what Telegram enforces on an inline keyboard: at most 100
+# buttons (eternnoir/pyTelegramBotAPI#511, tginfo/Telegram-Limits#228).
+MAX_INLINE_BUTTONS: Final = 100
 MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 MAX_POLL_TIMEOUT: Final = 50  # seconds; Telegram does not hold a long poll much longer
 
@@ -101,10 +110,17 @@ _STATUS_TEXT: Final = {
 }
 
 # Telegram's exact wording, so that code matching on descriptions behaves as in production.
+# Where the texts were seen: "message is too long" yagop/node-telegram-bot-api#223;
+# "BUTTON_DATA_INVALID" python-telegram-bot/python-telegram-bot#528 and
+# nickoala/telepot#293 (66 bytes refused); "MESSAGE_TOO_LONG" from answerCallbackQuery
+# eternnoir/pyTelegramBotAPI#500; "reply markup is too long" eternnoir/pyTelegramBotAPI#511;
+# the "can't parse entities: ..." details are tdlib's (see formatting.py).
 ERR_TOO_LONG: Final = "Bad Request: message is too long"
 ERR_TEXT_EMPTY: Final = "Bad Request: message text is empty"
 ERR_CAPTION_TOO_LONG: Final = "Bad Request: message caption is too long"
 ERR_BUTTON_DATA: Final = "Bad Request: BUTTON_DATA_INVALID"
+ERR_CALLBACK_ANSWER_TOO_LONG: Final = "Bad Request: MESSAGE_TOO_LONG"
+ERR_MARKUP_TOO_LONG: Final = "Bad Request: reply markup is too long"
 ERR_NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -1063,6 +1079,8 @@ class BotAPIStandIn:
         rows = value["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise ApiError(400, ERR_MARKUP)
+        if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+            raise ApiError(400, ERR_MARKUP_TOO_LONG)
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not isinstance(button.get("text"), str):
@@ -1345,6 +1363,9 @@ class BotAPIStandIn:
         if callback_id not in self._open_callbacks:
             # Unknown, or already answered: Telegram accepts one answer per query.
             raise ApiError(400, ERR_QUERY_INVALID)
+        text = params.get("text")
+        if isinstance(text, str) and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
+            raise ApiError(400, ERR_CALLBACK_ANSWER_TOO_LONG)
         self._open_callbacks.discard(callback_id)
         return True
 
@@ -1362,6 +1383,9 @@ class BotAPIStandIn:
         )
 
     async def _set_my_commands(self, params: Params) -> bool:
+        # BotCommand: command 1-32 of a-z, 0-9 and _, description 1-256 characters, at
+        # most 100 commands; a bad command gets "BOT_COMMAND_INVALID"
+        # (tdlib/telegram-bot-api#98, yagop/node-telegram-bot-api#1008).
         commands = params.get("commands")
         if not isinstance(commands, list) or len(commands) > 100:
             raise ApiError(400, ERR_COMMAND)
@@ -1371,7 +1395,11 @@ class BotAPIStandIn:
             ):
                 raise ApiError(400, ERR_COMMAND)
             description = command.get("description")
-            if not isinstance(description, str) or not 1 <= len(description) <= 256:
+            if not isinstance(description, str) or not description:
+                # williamhorning/lightning#87
+                raise ApiError(400, "Bad Request: command description must be non-empty")
+            if len(description) > 256:
+                # Telegram's text for this one was not found; the name follows its style.
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
         key = self._commands_key(params)
         if commands:
