@@ -13,15 +13,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.i18n import DEFAULT_LOCALE
-from storage.models import ProcessedUpdate
-from surveys.journey import find_account
+from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +26,10 @@ log = logging.getLogger(__name__)
 class DatabaseMiddleware(BaseMiddleware):
     """Opens a session for each update, loads the person's account, commits at the end.
 
-    The update id is written in the same transaction as the handler's changes, so a
-    redelivered update (Telegram retries; several processes) is skipped, and one whose
-    handling failed is not marked as done.
+    The update id is written first, in the same transaction as the handler's changes, so
+    a redelivered update (Telegram retries; several processes) is skipped, and one whose
+    handling failed is not marked as done. Marker and account take one statement on
+    PostgreSQL (two on SQLite): a button press is the bot's hottest path.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
@@ -66,23 +64,18 @@ class DatabaseMiddleware(BaseMiddleware):
         event_: Update,
         data: dict[str, Any],
     ) -> Any:
+        user: User | None = data.get("event_from_user")
         async with self.sessions() as session:
-            if await session.get(ProcessedUpdate, event_.update_id) is not None:
+            fresh, account = await claim_update(
+                session, event_.update_id, user.id if user else None
+            )
+            if not fresh:
                 log.info("update %s was already processed; skipped", event_.update_id)
                 return UNHANDLED
-            _mark_processed_on_commit(session, event_.update_id)
-            user: User | None = data.get("event_from_user")
             data["session"] = session
-            data["account"] = await find_account(session, user.id) if user else None
-            try:
-                result = await handler(event_, data)
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                if await session.get(ProcessedUpdate, event_.update_id) is not None:
-                    log.info("update %s was processed concurrently; skipped", event_.update_id)
-                    return UNHANDLED
-                raise
+            data["account"] = account
+            result = await handler(event_, data)
+            await session.commit()
             return result
 
     async def _try_again_shortly(self, update: Update, data: dict[str, Any]) -> None:
@@ -98,10 +91,3 @@ class DatabaseMiddleware(BaseMiddleware):
                 await bot.send_message(update.message.chat.id, text)
         except TelegramAPIError as error:
             log.warning("could not tell the person to try again: %s", error)
-
-
-def _mark_processed_on_commit(session: AsyncSession, update_id: int) -> None:
-    def add_marker(sync_session: Session) -> None:
-        sync_session.add(ProcessedUpdate(update_id=update_id))
-
-    event.listen(session.sync_session, "before_commit", add_marker, once=True)
