@@ -3,12 +3,40 @@ the update's transaction."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdate, TelegramAccount
 from storage.types import utcnow
+
+
+@lru_cache(maxsize=8)
+def _statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The marker insert, the account look-up, and both in one (PostgreSQL only); built
+    once, since every update runs them."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    marker = (
+        insert(ProcessedUpdate)
+        .values(update_id=bindparam("marker_id"), processed_at=bindparam("marker_at"))
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id)
+    )
+    account = select(TelegramAccount).where(
+        TelegramAccount.telegram_user_id == bindparam("telegram_user_id")
+    )
+    claimed = marker.cte("claimed")
+    both = (
+        select(claimed.c.update_id, TelegramAccount)
+        .select_from(claimed)
+        .outerjoin(
+            TelegramAccount, TelegramAccount.telegram_user_id == bindparam("telegram_user_id")
+        )
+    )
+    return marker, account, both
 
 
 async def claim_update(
@@ -23,28 +51,15 @@ async def claim_update(
     data-modifying CTE, so it takes two.
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    marker = (
-        insert(ProcessedUpdate)
-        .values(update_id=update_id, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(ProcessedUpdate.update_id)
-    )
+    marker, account, both = _statements(dialect)
+    params = {"marker_id": update_id, "marker_at": utcnow()}
     if dialect == "postgresql" and telegram_user_id is not None:
-        claimed = marker.cte("claimed")
-        row = (
-            await session.execute(
-                select(claimed.c.update_id, TelegramAccount)
-                .select_from(claimed)
-                .outerjoin(TelegramAccount, TelegramAccount.telegram_user_id == telegram_user_id)
-            )
-        ).one_or_none()
+        params["telegram_user_id"] = telegram_user_id
+        row = (await session.execute(both, params)).one_or_none()
         return (False, None) if row is None else (True, row[1])
-    if (await session.execute(marker)).one_or_none() is None:
+    if (await session.execute(marker, params)).one_or_none() is None:
         return False, None
     if telegram_user_id is None:
         return True, None
-    account = await session.scalar(
-        select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id)
-    )
-    return True, account
+    found = await session.scalar(account, {"telegram_user_id": telegram_user_id})
+    return True, found

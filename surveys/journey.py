@@ -11,8 +11,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -351,37 +353,46 @@ def _choice_of(kind: str, value: int | None) -> str:
     return SKIP if kind == AnswerKind.SKIP else str(value)
 
 
-async def _load_press(session: AsyncSession, delivery_id: int, *, lock: bool) -> _Press | None:
+@lru_cache(maxsize=2)
+def _press_statement(lock: bool) -> Select[Any]:
+    """The delivery, its round, owner and stored answers in one read; built once (Core
+    columns, bound id), since building a statement per press cost more than running it."""
+    d, r = Delivery.__table__.c, Round.__table__.c
+    p, c, a = Respondent.__table__.c, Citizen.__table__.c, AnswerRow.__table__.c
     statement = (
         select(
-            Delivery.round_id,
-            Delivery.status,
-            Delivery.position,
-            Delivery.audience,
-            Delivery.unit_kind,
-            Delivery.started_at,
-            Round.survey_version_id,
-            Round.closes_at,
-            Round.closed_at,
-            Round.reminder_days,
-            Round.anonymous,
-            Respondent.account_id,
-            Citizen.first_name,
-            AnswerRow.item_id,
-            AnswerRow.kind,
-            AnswerRow.value,
+            d.round_id,
+            d.status,
+            d.position,
+            d.audience,
+            d.unit_kind,
+            d.started_at,
+            r.survey_version_id,
+            r.closes_at,
+            r.closed_at,
+            r.reminder_days,
+            r.anonymous,
+            p.account_id,
+            c.first_name,
+            a.item_id,
+            a.kind,
+            a.value,
         )
-        .select_from(Delivery)
-        .join(Round, Round.id == Delivery.round_id)
-        .outerjoin(Respondent, Respondent.id == Delivery.respondent_id)
-        .outerjoin(Citizen, Citizen.id == Respondent.citizen_id)
-        .outerjoin(AnswerRow, AnswerRow.delivery_id == Delivery.id)
-        .where(Delivery.id == delivery_id)
+        .select_from(
+            Delivery.__table__.join(Round.__table__, r.id == d.round_id)
+            .outerjoin(Respondent.__table__, p.id == d.respondent_id)
+            .outerjoin(Citizen.__table__, c.id == p.citizen_id)
+            .outerjoin(AnswerRow.__table__, a.delivery_id == d.id)
+        )
+        .where(d.id == bindparam("delivery_id"))
     )
-    if lock:
-        # Two presses of one delivery (a double tap, two processes) take turns.
-        statement = statement.with_for_update(of=Delivery)
-    rows = (await session.execute(statement)).all()
+    # Two presses of one delivery (a double tap, two processes) take turns.
+    return statement.with_for_update(of=Delivery.__table__) if lock else statement
+
+
+async def _load_press(session: AsyncSession, delivery_id: int, *, lock: bool) -> _Press | None:
+    statement = _press_statement(lock)
+    rows = (await session.execute(statement, {"delivery_id": delivery_id})).all()
     if not rows:
         return None
     first = rows[0]
@@ -435,15 +446,18 @@ async def _step(session: AsyncSession, press: _Press) -> Step:
     )
 
 
+@lru_cache(maxsize=1)
+def _delivery_update() -> Update:
+    table = Delivery.__table__
+    assert isinstance(table, Table)
+    return update(table).where(table.c.id == bindparam("pressed_delivery"))
+
+
 async def _write_delivery(session: AsyncSession, press: _Press, values: dict[str, object]) -> None:
-    """One UPDATE of the pressed delivery: its new place, and what the press changed."""
+    """One UPDATE of the pressed delivery: its new place, and what the press changed (the
+    SET clause comes from the keys of ``values``)."""
     if values:
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.id == press.delivery_id)
-            .values(values)
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(_delivery_update(), {"pressed_delivery": press.delivery_id, **values})
 
 
 async def _owned_press(
