@@ -13,7 +13,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -65,10 +65,19 @@ class DatabaseMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
+        user_id = user.id if user else None
         async with self.sessions() as session:
-            fresh, account = await claim_update(
-                session, event_.update_id, user.id if user else None
-            )
+            try:
+                fresh, account = await claim_update(session, event_.update_id, user_id)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                # A pooled connection died meanwhile (the database restarted): this first
+                # statement finds out before anything happened, so it runs once more on a
+                # fresh connection. Cheaper than pinging the database before every update.
+                log.info("update %s: reconnecting to the database (%s)", event_.update_id, error)
+                await session.rollback()
+                fresh, account = await claim_update(session, event_.update_id, user_id)
             if not fresh:
                 log.info("update %s was already processed; skipped", event_.update_id)
                 return UNHANDLED
