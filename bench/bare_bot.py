@@ -22,8 +22,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 HYP5 = ["Altid", "Ofte", "Nogle gange", "Sjældent", "Aldrig"]
 TILF5 = [
@@ -60,28 +59,37 @@ THANKS = (
 Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
+def _one_per_row(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    # As Pejling builds its survey keyboards (bot/render.py one_per_row).
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=text, callback_data=data)] for text, data in buttons
+        ]
+    )
+
+
 def screen(chat_id: int, number: int) -> Screen:
     """Screen ``number``: 0 the invitation, 1-7 the questions, 8 the comment, 9 thanks."""
-    builder = InlineKeyboardBuilder()
     if number == 0:
-        builder.button(text="Start spørgeskemaet", callback_data=f"s:{chat_id}:0:g")
-        return INVITATION, builder.as_markup()
+        return INVITATION, _one_per_row([("Start spørgeskemaet", f"s:{chat_id}:0:g")])
     if number <= len(QUESTIONS):
         text, options = QUESTIONS[number - 1]
-        for position, label in enumerate(options, start=1):
-            builder.button(text=label, callback_data=f"s:{chat_id}:{number}:{position}")
-        builder.button(text="Ved ikke", callback_data=f"s:{chat_id}:{number}:x")
-        builder.button(text="Spring over", callback_data=f"s:{chat_id}:{number}:s")
+        buttons = [
+            (label, f"s:{chat_id}:{number}:{position}")
+            for position, label in enumerate(options, start=1)
+        ]
+        buttons += [
+            ("Ved ikke", f"s:{chat_id}:{number}:x"),
+            ("Spring over", f"s:{chat_id}:{number}:s"),
+        ]
         if number > 1:
-            builder.button(text="⬅️ Tilbage", callback_data=f"b:{chat_id}:{number}")
-        builder.adjust(1)
+            buttons.append(("⬅️ Tilbage", f"b:{chat_id}:{number}"))
         header = f"<i>Spørgsmål {number} af {len(QUESTIONS)}</i>"
-        return f"{header}\n\n<b>{text}</b>", builder.as_markup()
+        return f"{header}\n\n<b>{text}</b>", _one_per_row(buttons)
     if number == len(QUESTIONS) + 1:
-        builder.button(text="Nej tak, afslut", callback_data=f"s:{chat_id}:{number}:f")
-        builder.button(text="⬅️ Tilbage", callback_data=f"b:{chat_id}:{number}")
-        builder.adjust(1)
-        return COMMENT, builder.as_markup()
+        return COMMENT, _one_per_row(
+            [("Nej tak, afslut", f"s:{chat_id}:{number}:f"), ("⬅️ Tilbage", f"b:{chat_id}:{number}")]
+        )
     return THANKS, None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from aiogram.types import TelegramObject
@@ -47,6 +48,7 @@ def datetime_text(value: datetime, locale: str) -> str:
     return format_datetime(value.astimezone(DANISH_TIME), format="medium", locale=locale)
 
 
+@lru_cache(maxsize=4096)
 def number_text(value: int | float, locale: str) -> str:
-    """A number in the person's language."""
+    """A number in the person's language (remembered: every question shows two)."""
     return format_decimal(value, locale=locale)

@@ -31,7 +31,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping: it costs a round trip before every transaction, and a connection
+    # that died meanwhile is found out by the first statement anyway (the bot's middleware
+    # runs that statement again on a fresh connection; elsewhere the caller retries).
     return create_async_engine(url, **kwargs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table
@@ -17,6 +18,26 @@ def _table(model: type[DeclarativeBase] | Table) -> Table:
     return table
 
 
+@lru_cache(maxsize=64)
+def _upsert_statement(
+    table: Table,
+    dialect: str,
+    conflict: tuple[str, ...],
+    update: tuple[str, ...],
+) -> Any:
+    # Built once per shape and executed with parameters: an answer press upserts every
+    # time, and building the statement anew cost more than running it (issue 9).
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # No VALUES clause: the columns come from the parameters' keys at execution.
+    statement = insert(table)
+    if update:
+        return statement.on_conflict_do_update(
+            index_elements=list(conflict),
+            set_={name: statement.excluded[name] for name in update},
+        )
+    return statement.on_conflict_do_nothing(index_elements=list(conflict))
+
+
 async def upsert(
     session: AsyncSession,
     model: type[DeclarativeBase] | Table,
@@ -27,18 +48,9 @@ async def upsert(
 ) -> int:
     """Insert ``values``; on a conflict on ``conflict`` columns update ``update`` ones
     (or do nothing when ``update`` is empty). Returns the number of rows written."""
-    table = _table(model)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(dict(values))
-    if update:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(conflict),
-            set_={name: statement.excluded[name] for name in update},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
-    result = await session.execute(statement)
+    statement = _upsert_statement(_table(model), dialect, tuple(conflict), tuple(update))
+    result = await session.execute(statement, dict(values))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

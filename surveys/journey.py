@@ -11,8 +11,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -37,7 +39,7 @@ from storage.types import utcnow
 from storage.upsert import upsert
 from surveys.definitions import load_version
 from surveys.invites import find_invite
-from surveys.rounds import cut_links, enrol_respondent, is_open, next_reminder
+from surveys.rounds import enrol_respondent, is_open, next_reminder
 from surveys.schema import Audience, Item, Scale
 
 log = logging.getLogger(__name__)
@@ -312,106 +314,191 @@ async def next_step(
 
 async def step_of(session: AsyncSession, delivery: Delivery) -> Step:
     """The question (or the comment prompt) a delivery stands at."""
-    round_ = await session.get(Round, delivery.round_id)
-    assert round_ is not None
-    survey = await load_version(session, round_.survey_version_id)
-    items = survey.items_for(Audience(delivery.audience), delivery.unit_kind)
+    press = await _load_press(session, delivery.id, lock=False)
+    assert press is not None
+    return await _step(session, press)
+
+
+# ---------------------------------------------------------------- pressing buttons
+
+
+@dataclass
+class _Press:
+    """A delivery as a button press sees it, with its round and its stored answers, read
+    in one statement: a press is the bot's hottest path."""
+
+    delivery_id: int
+    round_id: int
+    status: str
+    position: int
+    audience: str
+    unit_kind: str
+    started: bool
+    survey_version_id: int
+    closes_at: datetime
+    closed_at: datetime | None
+    reminder_days: list[int]
+    anonymous: bool
+    owner: int | None  # the account the delivery belongs to; None once its link is cut
+    citizen_name: str | None
+    answers: dict[str, str]  # item id -> "1".."K", DONT_KNOW or SKIP
+
+    def open_at(self, now: datetime) -> bool:
+        return self.closed_at is None and self.closes_at > now
+
+
+def _choice_of(kind: str, value: int | None) -> str:
+    if kind == AnswerKind.DONT_KNOW:
+        return DONT_KNOW
+    return SKIP if kind == AnswerKind.SKIP else str(value)
+
+
+@lru_cache(maxsize=2)
+def _press_statement(lock: bool) -> Select[Any]:
+    """The delivery, its round, owner and stored answers in one read; built once (Core
+    columns, bound id), since building a statement per press cost more than running it."""
+    d, r = Delivery.__table__.c, Round.__table__.c
+    p, c, a = Respondent.__table__.c, Citizen.__table__.c, AnswerRow.__table__.c
+    statement = (
+        select(
+            d.round_id,
+            d.status,
+            d.position,
+            d.audience,
+            d.unit_kind,
+            d.started_at,
+            r.survey_version_id,
+            r.closes_at,
+            r.closed_at,
+            r.reminder_days,
+            r.anonymous,
+            p.account_id,
+            c.first_name,
+            a.item_id,
+            a.kind,
+            a.value,
+        )
+        .select_from(
+            Delivery.__table__.join(Round.__table__, r.id == d.round_id)
+            .outerjoin(Respondent.__table__, p.id == d.respondent_id)
+            .outerjoin(Citizen.__table__, c.id == p.citizen_id)
+            .outerjoin(AnswerRow.__table__, a.delivery_id == d.id)
+        )
+        .where(d.id == bindparam("delivery_id"))
+    )
+    # Two presses of one delivery (a double tap, two processes) take turns.
+    return statement.with_for_update(of=Delivery.__table__) if lock else statement
+
+
+async def _load_press(session: AsyncSession, delivery_id: int, *, lock: bool) -> _Press | None:
+    statement = _press_statement(lock)
+    rows = (await session.execute(statement, {"delivery_id": delivery_id})).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return _Press(
+        delivery_id=delivery_id,
+        round_id=first.round_id,
+        status=first.status,
+        position=first.position,
+        audience=first.audience,
+        unit_kind=first.unit_kind,
+        started=first.started_at is not None,
+        survey_version_id=first.survey_version_id,
+        closes_at=first.closes_at,
+        closed_at=first.closed_at,
+        reminder_days=list(first.reminder_days),
+        anonymous=first.anonymous,
+        owner=first.account_id,
+        citizen_name=first.first_name,
+        answers={
+            row.item_id: _choice_of(row.kind, row.value) for row in rows if row.item_id is not None
+        },
+    )
+
+
+async def _step(session: AsyncSession, press: _Press) -> Step:
+    survey = await load_version(session, press.survey_version_id)
+    items = survey.items_for(Audience(press.audience), press.unit_kind)
     total = len(items)
-    if delivery.position >= total:
+    if press.position >= total:
         return CommentPrompt(
-            delivery_id=delivery.id,
+            delivery_id=press.delivery_id,
             index=total,
             total=total,
             prompt=survey.comment.prompt,
             warning=survey.comment.warning,
             max_length=survey.comment.max_length,
         )
-    item = items[delivery.position]
-    stored = await session.execute(
-        select(AnswerRow.kind, AnswerRow.value).where(
-            AnswerRow.delivery_id == delivery.id, AnswerRow.item_id == item.id
-        )
-    )
-    row = stored.one_or_none()
-    selected = None
-    if row is not None:
-        selected = {AnswerKind.DONT_KNOW: DONT_KNOW, AnswerKind.SKIP: SKIP}.get(
-            row.kind, str(row.value)
-        )
-    text = survey.text_for(item, Audience(delivery.audience))
+    item = items[press.position]
+    text = survey.text_for(item, Audience(press.audience))
     return Question(
-        delivery_id=delivery.id,
-        index=delivery.position,
+        delivery_id=press.delivery_id,
+        index=press.position,
         total=total,
         item=item,
         scale=survey.scale_of(item),
         text=text,
-        # Only relatives' questions name the citizen; a citizen's need no look-up.
-        citizen_name=await _citizen_name(session, delivery) if "{name" in text else None,
+        # Only relatives' questions name the citizen.
+        citizen_name=press.citizen_name if "{name" in text else None,
         name_fallback=survey.name_fallback,
-        selected=selected,
+        selected=press.answers.get(item.id),
     )
 
 
-async def _citizen_name(session: AsyncSession, delivery: Delivery) -> str | None:
-    if delivery.respondent_id is None:
-        return None
-    result = await session.execute(
-        select(Citizen.first_name)
-        .join(Respondent, Respondent.citizen_id == Citizen.id)
-        .where(Respondent.id == delivery.respondent_id)
-    )
-    return result.scalar_one_or_none()
+@lru_cache(maxsize=1)
+def _delivery_update() -> Update:
+    table = Delivery.__table__
+    assert isinstance(table, Table)
+    return update(table).where(table.c.id == bindparam("pressed_delivery"))
 
 
-async def _owned_delivery(
+async def _write_delivery(session: AsyncSession, press: _Press, values: dict[str, object]) -> None:
+    """One UPDATE of the pressed delivery: its new place, and what the press changed (the
+    SET clause comes from the keys of ``values``)."""
+    if values:
+        await session.execute(_delivery_update(), {"pressed_delivery": press.delivery_id, **values})
+
+
+async def _owned_press(
     session: AsyncSession,
     account: TelegramAccount,
     delivery_id: int,
     index: int | None,
     now: datetime,
-) -> tuple[Delivery | None, Outcome | None]:
+) -> tuple[_Press | None, dict[str, object], Outcome | None]:
     """The delivery a button names, locked, if this person may act on it at ``index``
-    (None: wherever it stands)."""
-    result = await session.execute(
-        select(Delivery, Respondent.account_id, Round)
-        .outerjoin(Respondent, Respondent.id == Delivery.respondent_id)
-        .join(Round, Round.id == Delivery.round_id)
-        .where(Delivery.id == delivery_id)
-        .with_for_update(of=Delivery)
-    )
-    row = result.one_or_none()
+    (None: wherever it stands), with the changes the press makes in any case."""
+    press = await _load_press(session, delivery_id, lock=True)
     # Finished answers, and all answers of a closed round, of an anonymous round belong to
     # nobody any more; an old button still gets the polite answer.
-    if row is not None and row[0].status == DeliveryStatus.COMPLETED:
-        return None, Outcome(refusal=Refusal.FINISHED)
-    if row is not None and (row[2].closed_at is not None or row[2].closes_at <= now):
-        return None, Outcome(refusal=Refusal.CLOSED)
-    if row is None or row.account_id != account.id:
+    if press is not None and press.status == DeliveryStatus.COMPLETED:
+        return None, {}, Outcome(refusal=Refusal.FINISHED)
+    if press is not None and not press.open_at(now):
+        return None, {}, Outcome(refusal=Refusal.CLOSED)
+    if press is None or press.owner != account.id:
         log.warning(
             "refused a button naming delivery %s that is not the presser's (account %s)",
             delivery_id,
             account.id,
         )
-        return None, Outcome(refusal=Refusal.NOT_YOURS)
-    delivery, _, round_ = row
-    if delivery.status == DeliveryStatus.COMPLETED:
-        return None, Outcome(refusal=Refusal.FINISHED)
-    open_now = round_.closed_at is None and round_.closes_at > now
-    if not open_now or delivery.status not in (*OPEN_DELIVERY_STATUSES, *NOT_YET_SENT):
-        return None, Outcome(refusal=Refusal.CLOSED)
-    if delivery.status in NOT_YET_SENT:
+        return None, {}, Outcome(refusal=Refusal.NOT_YOURS)
+    if press.status not in (*OPEN_DELIVERY_STATUSES, *NOT_YET_SENT):
+        return None, {}, Outcome(refusal=Refusal.CLOSED)
+    changes: dict[str, object] = {}
+    if press.status in NOT_YET_SENT:
         # The person pressed the invitation before the sender recorded it as sent: they
         # have it, so it counts as sent now (the sender's late update then changes nothing).
-        delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = now
-        delivery.next_reminder_at = next_reminder(now, list(round_.reminder_days), 0)
-    if index is not None and index != delivery.position:
-        return None, Outcome(shown=await step_of(session, delivery), refusal=Refusal.STALE)
-    return delivery, None
-
-
-# ---------------------------------------------------------------- pressing buttons
+        press.status = DeliveryStatus.SENT
+        changes.update(
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            next_reminder_at=next_reminder(now, press.reminder_days, 0),
+        )
+    if index is not None and index != press.position:
+        await _write_delivery(session, press, changes)
+        return None, {}, Outcome(shown=await _step(session, press), refusal=Refusal.STALE)
+    return press, changes, None
 
 
 async def begin(
@@ -419,10 +506,11 @@ async def begin(
 ) -> Outcome:
     """The 'start the survey' button of an invitation: show where the person stands."""
     now = now or utcnow()
-    delivery, refusal = await _owned_delivery(session, account, delivery_id, None, now)
-    if delivery is None:
+    press, changes, refusal = await _owned_press(session, account, delivery_id, None, now)
+    if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
-    return Outcome(shown=await step_of(session, delivery))
+    await _write_delivery(session, press, changes)
+    return Outcome(shown=await _step(session, press))
 
 
 async def answer(
@@ -437,14 +525,16 @@ async def answer(
     """Record an answer to the current question and move on.
 
     ``choice`` is an option position ("1".."K"), DONT_KNOW or SKIP. Answering the
-    same item again replaces the stored answer.
+    same item again replaces the stored answer. Four statements with the update's marker
+    on PostgreSQL: the delivery read, the answer upsert, the delivery update.
     """
     now = now or utcnow()
-    delivery, refusal = await _owned_delivery(session, account, delivery_id, index, now)
-    if delivery is None:
+    press, changes, refusal = await _owned_press(session, account, delivery_id, index, now)
+    if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
-    step = await step_of(session, delivery)
+    step = await _step(session, press)
     if not isinstance(step, Question):
+        await _write_delivery(session, press, changes)
         return Outcome(shown=step, refusal=Refusal.STALE)
     if choice == DONT_KNOW:
         kind, value = AnswerKind.DONT_KNOW, None
@@ -453,15 +543,14 @@ async def answer(
     elif choice.isdigit() and 1 <= int(choice) <= len(step.scale.options):
         kind, value = AnswerKind.VALUE, int(choice)
     else:
+        await _write_delivery(session, press, changes)
         return Outcome(refusal=Refusal.INVALID)
-    round_ = await session.get(Round, delivery.round_id)
-    assert round_ is not None
-    survey = await load_version(session, round_.survey_version_id)
+    survey = await load_version(session, press.survey_version_id)
     await upsert(
         session,
         AnswerRow,
         {
-            "delivery_id": delivery.id,
+            "delivery_id": press.delivery_id,
             "survey_id": survey.id,
             "survey_version": survey.version,
             "item_id": step.item.id,
@@ -472,14 +561,16 @@ async def answer(
         conflict=("delivery_id", "item_id"),
         update=("kind", "value", "answered_at"),
     )
+    press.answers[step.item.id] = _choice_of(kind, value)
     if step.item.proxy_values:
-        delivery.proxy = value in step.item.proxy_values
-    delivery.position = index + 1
-    delivery.status = DeliveryStatus.STARTED
-    delivery.started_at = delivery.started_at or now
-    delivery.updated_at = now
-    await session.flush()
-    return Outcome(shown=await step_of(session, delivery))
+        changes["proxy"] = value in step.item.proxy_values
+    press.position = index + 1
+    changes.update(position=press.position, status=DeliveryStatus.STARTED, updated_at=now)
+    if not press.started:
+        changes["started_at"] = now
+    press.status = DeliveryStatus.STARTED
+    await _write_delivery(session, press, changes)
+    return Outcome(shown=await _step(session, press))
 
 
 async def go_back(
@@ -492,13 +583,13 @@ async def go_back(
 ) -> Outcome:
     """The Back button: show the previous question again, with its answer marked."""
     now = now or utcnow()
-    delivery, refusal = await _owned_delivery(session, account, delivery_id, index, now)
-    if delivery is None:
+    press, changes, refusal = await _owned_press(session, account, delivery_id, index, now)
+    if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
-    delivery.position = max(0, index - 1)
-    delivery.updated_at = now
-    await session.flush()
-    return Outcome(shown=await step_of(session, delivery))
+    press.position = max(0, index - 1)
+    changes.update(position=press.position, updated_at=now)
+    await _write_delivery(session, press, changes)
+    return Outcome(shown=await _step(session, press))
 
 
 async def finish(
@@ -512,30 +603,33 @@ async def finish(
 ) -> Outcome:
     """End the survey at the comment step, with or without a comment."""
     now = now or utcnow()
-    delivery, refusal = await _owned_delivery(session, account, delivery_id, index, now)
-    if delivery is None:
+    press, changes, refusal = await _owned_press(session, account, delivery_id, index, now)
+    if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
-    step = await step_of(session, delivery)
+    step = await _step(session, press)
     if not isinstance(step, CommentPrompt):
+        await _write_delivery(session, press, changes)
         return Outcome(shown=step, refusal=Refusal.STALE)
     if comment is not None:
         comment = comment.strip()
         if len(comment) > step.max_length:
+            await _write_delivery(session, press, changes)
             return Outcome(shown=step, refusal=Refusal.TOO_LONG)
         if comment:
             await upsert(
                 session,
                 Comment,
-                {"delivery_id": delivery.id, "text": comment, "created_at": now},
+                {"delivery_id": press.delivery_id, "text": comment, "created_at": now},
                 conflict=("delivery_id",),
                 update=("text", "created_at"),
             )
-    delivery.status = DeliveryStatus.COMPLETED
-    delivery.completed_at = now
-    delivery.updated_at = now
-    await session.flush()
-    await cut_links(session, delivery.round_id, delivery.id)
-    return Outcome(shown=Finished(delivery.id, await next_step(session, account, now)))
+    changes.update(status=DeliveryStatus.COMPLETED, completed_at=now, updated_at=now)
+    if press.anonymous:
+        # An anonymous round forgets who gave these answers the moment they are complete
+        # (the participants list still prevents a second invitation).
+        changes["respondent_id"] = None
+    await _write_delivery(session, press, changes)
+    return Outcome(shown=Finished(press.delivery_id, await next_step(session, account, now)))
 
 
 async def comment_text(
