@@ -13,12 +13,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.i18n import DEFAULT_LOCALE
-from storage.updates import claim_update, was_processed
+from storage.updates import claim_update
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,10 @@ log = logging.getLogger(__name__)
 class DatabaseMiddleware(BaseMiddleware):
     """Opens a session for each update, loads the person's account, commits at the end.
 
-    The update id is written in the same transaction as the handler's changes, so a
-    redelivered update (Telegram retries; several processes) is skipped, and one whose
+    The update id is written first, in the same transaction as the handler's changes, so
+    a redelivered update (Telegram retries; several processes) is skipped, and one whose
     handling failed is not marked as done. Marker and account take one statement on
-    PostgreSQL, and two on SQLite (one at commit): a button press is the hottest path.
+    PostgreSQL (two on SQLite): a button press is the bot's hottest path.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
@@ -83,17 +83,8 @@ class DatabaseMiddleware(BaseMiddleware):
                 return UNHANDLED
             data["session"] = session
             data["account"] = account
-            try:
-                result = await handler(event_, data)
-                await session.commit()
-            except IntegrityError:
-                # On SQLite the marker is written at commit: a duplicate handled at the
-                # same time fails on its key, and its changes are rolled back.
-                await session.rollback()
-                if await was_processed(session, event_.update_id):
-                    log.info("update %s was processed concurrently; skipped", event_.update_id)
-                    return UNHANDLED
-                raise
+            result = await handler(event_, data)
+            await session.commit()
             return result
 
     async def _try_again_shortly(self, update: Update, data: dict[str, Any]) -> None:

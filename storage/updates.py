@@ -3,83 +3,89 @@ the update's transaction."""
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, event, exists, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from storage.models import ProcessedUpdate, TelegramAccount
 from storage.types import utcnow
 
+_BEGIN_IMMEDIATE = text("BEGIN IMMEDIATE")
+SQLITE_WRITER_PATIENCE = 30.0  # seconds an update waits for SQLite's writer, in all
 
-@lru_cache(maxsize=1)
-def _postgres_claim() -> Any:
-    """The marker insert in a CTE, joined to the account: one statement."""
-    claimed = (
-        postgresql.insert(ProcessedUpdate)
+
+@lru_cache(maxsize=8)
+def _statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The marker insert, the account look-up, and both in one (PostgreSQL only); built
+    once, since every update runs them."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    marker = (
+        insert(ProcessedUpdate)
         .values(update_id=bindparam("marker_id"), processed_at=bindparam("marker_at"))
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(ProcessedUpdate.update_id)
-        .cte("claimed")
     )
-    return (
+    account = select(TelegramAccount).where(
+        TelegramAccount.telegram_user_id == bindparam("telegram_user_id")
+    )
+    claimed = marker.cte("claimed")
+    both = (
         select(claimed.c.update_id, TelegramAccount)
         .select_from(claimed)
         .outerjoin(
             TelegramAccount, TelegramAccount.telegram_user_id == bindparam("telegram_user_id")
         )
     )
-
-
-@lru_cache(maxsize=1)
-def _sqlite_look_up() -> Any:
-    """Whether the update is done, and the account: one statement."""
-    user_id = bindparam("telegram_user_id", type_=BigInteger)
-    person = select(user_id.label("telegram_user_id")).subquery("person")
-    done = exists().where(ProcessedUpdate.update_id == bindparam("marker_id"))
-    return (
-        select(done.label("done"), TelegramAccount)
-        .select_from(person)
-        .outerjoin(TelegramAccount, TelegramAccount.telegram_user_id == person.c.telegram_user_id)
-    )
+    return marker, account, both
 
 
 async def claim_update(
     session: AsyncSession, update_id: int, telegram_user_id: int | None
 ) -> tuple[bool, TelegramAccount | None]:
     """Mark ``update_id`` as processed in this transaction and load the account of
-    ``telegram_user_id``; False when the update was already processed.
+    ``telegram_user_id``. False when the update was already processed (or is being
+    processed: a concurrent transaction with the same id waits here until the first
+    commits, then sees the conflict); a rollback forgets the marker again.
 
-    PostgreSQL: one statement, the marker inserted first (a concurrent transaction with
-    the same id waits on it until the first commits, then sees the conflict). SQLite has
-    no data-modifying CTE, and its one writer at a time should not be held from the
-    first statement on, so there the marker is looked up with the account and written
-    at commit (a concurrent duplicate then fails on the marker's key: IntegrityError).
-    Either way a rollback forgets the marker.
+    On PostgreSQL this is one statement (the insert in a CTE); SQLite has no
+    data-modifying CTE, so it takes two, after taking the writer's lock.
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    params: dict[str, Any] = {"marker_id": update_id, "telegram_user_id": telegram_user_id}
-    if dialect == "postgresql":
-        params["marker_at"] = utcnow()
-        row = (await session.execute(_postgres_claim(), params)).one_or_none()
+    marker, account, both = _statements(dialect)
+    params = {"marker_id": update_id, "marker_at": utcnow()}
+    if dialect == "postgresql" and telegram_user_id is not None:
+        params["telegram_user_id"] = telegram_user_id
+        row = (await session.execute(both, params)).one_or_none()
         return (False, None) if row is None else (True, row[1])
-    row = (await session.execute(_sqlite_look_up(), params)).one()
-    if row.done:
+    await _take_sqlite_writer(session)
+    if (await session.execute(marker, params)).one_or_none() is None:
         return False, None
-    _mark_processed_on_commit(session, update_id)
-    return True, row[1]
+    if telegram_user_id is None:
+        return True, None
+    found = await session.scalar(account, {"telegram_user_id": telegram_user_id})
+    return True, found
 
 
-def _mark_processed_on_commit(session: AsyncSession, update_id: int) -> None:
-    def add_marker(sync_session: Session) -> None:
-        sync_session.add(ProcessedUpdate(update_id=update_id))
-
-    event.listen(session.sync_session, "before_commit", add_marker, once=True)
-
-
-async def was_processed(session: AsyncSession, update_id: int) -> bool:
-    """True when the marker of ``update_id`` is stored (after a concurrent duplicate)."""
-    return await session.get(ProcessedUpdate, update_id) is not None
+async def _take_sqlite_writer(session: AsyncSession) -> None:
+    """Take SQLite's one writer's lock before anything else. A transaction that reads
+    first and writes later fails at once ("database is locked", without waiting) when
+    another wrote in between; one that holds the lock from its start cannot. The busy
+    handler is no queue, though: with many updates at once one can lose the race for the
+    lock again and again, so a BEGIN that timed out is tried again, for at most
+    SQLITE_WRITER_PATIENCE in all. Nothing has happened yet, so trying again is safe.
+    (Transaction control, like the BEGIN asyncpg sends on PostgreSQL, is not counted
+    among a press's statements.)"""
+    deadline = time.monotonic() + SQLITE_WRITER_PATIENCE
+    while True:
+        try:
+            await session.execute(_BEGIN_IMMEDIATE)
+            return
+        except OperationalError as error:
+            if "locked" not in str(error.orig) or time.monotonic() >= deadline:
+                raise
+            await session.rollback()
