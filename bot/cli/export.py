@@ -15,9 +15,6 @@ from bot.cli.core import _with_session
 from bot.config import Settings
 from surveys import people
 from surveys.errors import PejlingError
-from surveys.exports.charts import theme_charts
-from surveys.exports.csv import write_csv
-from surveys.exports.xlsx import write_xlsx
 from surveys.indicators import Report, compute_report, period_selection, round_selection
 
 
@@ -45,6 +42,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> None:
         )
 
     report = asyncio.run(_with_session(settings, go))
+    # The writers load here: every `pejling` command (`run` too) registers this one.
+    from surveys.exports.charts import theme_charts
+    from surveys.exports.csv import write_csv
+    from surveys.exports.xlsx import write_xlsx
+
     target = Path(args.output)
     if args.format == "xlsx":
         write_xlsx(report, target)

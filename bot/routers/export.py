@@ -20,9 +20,6 @@ from storage.models import TelegramAccount
 from surveys.clock import DANISH_TIME
 from surveys.errors import PejlingError
 from surveys.exports import access
-from surveys.exports.charts import theme_charts
-from surveys.exports.csv import csv_bytes
-from surveys.exports.xlsx import xlsx_bytes
 from surveys.indicators import Report, compute_report, period_selection, round_selection
 from surveys.staff import staff_scope
 
@@ -71,6 +68,11 @@ async def export_menu(
 
 
 def _files(report: Report) -> list[tuple[str, bytes]]:
+    # XlsxWriter and matplotlib load on the first export, not in every idle bot process.
+    from surveys.exports.charts import theme_charts
+    from surveys.exports.csv import csv_bytes
+    from surveys.exports.xlsx import xlsx_bytes
+
     stem = access.file_stem(report.selection)
     files = [(f"{stem}.xlsx", xlsx_bytes(report)), (f"{stem}.csv", csv_bytes(report))]
     files += [(f"{stem}-{name}", png) for name, png in theme_charts(report)]
