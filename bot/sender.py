@@ -12,7 +12,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,7 +34,7 @@ from bot.render import Screen, outgoing_screen
 from storage.lease import hold_lease, release_lease
 from storage.types import utcnow
 from surveys import outbox
-from surveys.outbox import ContactHours, Outgoing
+from surveys.outbox import ContactHours, Outcome, Outgoing, Result
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +115,11 @@ class Sender:
         # Messages in flight at once: one at Telegram's 30/s (then at most that one message
         # can go twice after a hard kill), more for paid broadcasts at hundreds a second,
         # where one HTTP round trip at a time cannot keep up. Outcomes are recorded in
-        # groups of the same size, one transaction each.
+        # groups of the same size, one transaction (and one statement per kind of outcome)
+        # each, so a hard kill can double at most 2 * in_flight - 1 messages: those in
+        # flight and those sent but not yet recorded.
         self.in_flight = max(1, min(32, int(settings.send_rate // 25)))
-        self._outcomes: list[
-            tuple[Callable[..., Awaitable[object]], Outgoing, tuple[str, ...]]
-        ] = []
+        self._outcomes: list[Outcome] = []
         self._recording = asyncio.Lock()
 
     def stop(self) -> None:
@@ -200,8 +200,7 @@ class Sender:
 
     async def _return_unsent(self, messages: list[Outgoing]) -> None:
         async with self.sessions() as session:
-            for message in messages:
-                await outbox.send_again(session, message)
+            await outbox.send_again(session, messages, self.clock())
             await session.commit()
 
     def _screen(self, message: Outgoing) -> Screen:
@@ -223,30 +222,28 @@ class Sender:
                 report.retried += 1
                 continue
             except TelegramForbiddenError:
-                await self._settle(outbox.mark_gone, message)
+                await self._settle(message, Result.GONE)
                 report.gone += 1
                 log.info("delivery %s: the person blocked the bot", message.delivery_id)
                 return
             except TelegramBadRequest as error:
-                await self._settle(outbox.mark_failed, message, error.message)
+                await self._settle(message, Result.FAILED, error.message)
                 report.failed += 1
                 log.warning("delivery %s failed: %s", message.delivery_id, error.message)
                 return
             except (TelegramNetworkError, TelegramServerError, TelegramAPIError) as error:
                 log.warning("delivery %s: %s; will retry", message.delivery_id, error)
-                await self._settle(outbox.retry_later, message, str(error))
+                await self._settle(message, Result.RETRY, str(error))
                 report.errors.append(str(error))
                 return
-            await self._settle(outbox.mark_sent, message)
+            await self._settle(message, Result.SENT)
             report.sent += 1
             log.info("delivery %s: %s sent", message.delivery_id, message.kind)
             return
-        await self._return_unsent([message])
+        await self._settle(message, Result.UNSENT)
 
-    async def _settle(
-        self, action: Callable[..., Awaitable[object]], message: Outgoing, *args: str
-    ) -> None:
-        self._outcomes.append((action, message, args))
+    async def _settle(self, message: Outgoing, result: Result, reason: str = "") -> None:
+        self._outcomes.append(Outcome(message, result, reason))
         if len(self._outcomes) >= self.in_flight:
             await self._record()
 
@@ -257,6 +254,5 @@ class Sender:
             if not outcomes:
                 return
             async with self.sessions() as session:
-                for action, message, args in outcomes:
-                    await action(session, message, *args)
+                await outbox.record(session, outcomes, self.clock())
                 await session.commit()

@@ -19,6 +19,7 @@ from storage.models import (
     TelegramAccount,
 )
 from surveys import care_events, rounds
+from surveys.clock import DANISH_TIME
 from tests.harness import BotHarness
 
 INVITATION = "nyt spørgeskema"
@@ -93,10 +94,12 @@ async def test_invitations_wait_for_contact_hours(harness: BotHarness) -> None:
     [user] = await harness.crowd(unit, 1, first_user_id=200_000)
     await harness.open_round(unit, RoundAudience.RELATIVES)
     harness.settings.contact_hours = "09-19"
-    night = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)  # 22:30 in Copenhagen
+    # The next 22:30 and 09:05 in Copenhagen after the round opened (it is open for 14 days).
+    here = datetime.now(DANISH_TIME)
+    night = here.replace(hour=22, minute=30, second=0, microsecond=0) + timedelta(days=1)
     report = await harness.sender(lambda: night).run_once()
     assert report.outside_hours and report.sent == 0
-    morning = datetime(2026, 11, 24, 8, 5, tzinfo=UTC)  # 09:05 in Copenhagen
+    morning = (night + timedelta(days=1)).replace(hour=9, minute=5)
     assert await harness.send_invitations(lambda: morning) == 1
     assert invitations(harness.standin)[user] == 1
 
