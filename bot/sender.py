@@ -160,27 +160,40 @@ class Sender:
         if not self.hours.allows(self.clock()):
             report.outside_hours = True
             return report
-        while not self.stopping:
-            async with self.sessions() as session:
-                batch = await outbox.claim_due(session, self.batch, now=self.clock())
-                await session.commit()
-            if not batch:
-                break
-            slots = asyncio.Semaphore(self.in_flight)
-            running: set[asyncio.Task[None]] = set()
-            for index, message in enumerate(batch):
-                if self.stopping or not await self._still_holding():
+        # The slots and the running sends carry over from one batch to the next: the next
+        # batch is claimed while the last messages of this one are still in flight, so the
+        # sending does not stall at every batch.
+        slots = asyncio.Semaphore(self.in_flight)
+        running: set[asyncio.Task[None]] = set()
+        unsent: list[Outgoing] = []
+        try:
+            while not self.stopping and not unsent:
+                batch = await self._claim()
+                if not batch:
+                    if not running and not self._outcomes:
+                        break
+                    # Messages put back (after 429s) are due again once recorded.
                     await self._finish(running)
-                    await self._return_unsent(batch[index:])
-                    return report
-                await slots.acquire()
-                task = asyncio.create_task(self._deliver_in_slot(message, report, slots))
-                running.add(task)
-                task.add_done_callback(running.discard)
+                    continue
+                for index, message in enumerate(batch):
+                    if self.stopping or not await self._still_holding():
+                        unsent = batch[index:]
+                        break
+                    await slots.acquire()
+                    task = asyncio.create_task(self._deliver_in_slot(message, report, slots))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        finally:
             await self._finish(running)
-            if not await self._hold():
-                break
+            if unsent:
+                await self._return_unsent(unsent)
         return report
+
+    async def _claim(self) -> list[Outgoing]:
+        async with self.sessions() as session:
+            batch = await outbox.claim_due(session, self.batch, now=self.clock())
+            await session.commit()
+        return batch
 
     async def _deliver_in_slot(
         self, message: Outgoing, report: SendReport, slots: asyncio.Semaphore
