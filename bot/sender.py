@@ -123,7 +123,7 @@ class Sender:
         self._recording = asyncio.Lock()
 
     def stop(self) -> None:
-        """Finish the message in flight, then stop (SIGTERM)."""
+        """Finish the messages in flight and record them, then stop (SIGTERM)."""
         self.stopping = True
 
     async def release(self) -> None:
