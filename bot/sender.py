@@ -132,15 +132,19 @@ class Sender:
             await release_lease(session, LEASE, self.holder)
             await session.commit()
 
-    async def _hold(self) -> bool:
+    async def _hold(self, *, starting: bool = False) -> bool:
         async with self.sessions() as session:
-            held, fresh = await hold_lease(
-                session, LEASE, self.holder, self.clock(), self.lease_ttl
-            )
+            now = self.clock()
+            held, fresh = await hold_lease(session, LEASE, self.holder, now, self.lease_ttl)
             if fresh:
                 reclaimed = await outbox.reclaim_abandoned(session)
                 if reclaimed:
                     log.warning("took over as sender; %s unsent invitations reclaimed", reclaimed)
+            elif held and starting:
+                # Only between ticks: during one, old claims may still be in flight.
+                reclaimed = await outbox.reclaim_abandoned(session, now - outbox.STALE_CLAIM)
+                if reclaimed:
+                    log.warning("%s invitations left claimed by a failed tick reclaimed", reclaimed)
             await session.commit()
         self.renewed = time.monotonic()
         return held
@@ -154,27 +158,34 @@ class Sender:
     async def run_once(self) -> SendReport:
         """Send everything due now (if this process is the sender and it is contact time)."""
         report = SendReport()
-        if not await self._hold():
+        if not await self._hold(starting=True):
             return report
         report.held_lease = True
         if not self.hours.allows(self.clock()):
             report.outside_hours = True
             return report
-        # The slots and the running sends carry over from one batch to the next: the next
-        # batch is claimed while the last messages of this one are still in flight, so the
-        # sending does not stall at every batch.
+        # The slots and the running sends carry over from one batch to the next, and the
+        # next batch is claimed while this one goes out, so the sending never waits for
+        # the database.
         slots = asyncio.Semaphore(self.in_flight)
         running: set[asyncio.Task[None]] = set()
         unsent: list[Outgoing] = []
+        upcoming: asyncio.Task[list[Outgoing]] | None = asyncio.create_task(self._claim())
         try:
-            while not self.stopping and not unsent:
-                batch = await self._claim()
+            while upcoming is not None and not unsent:
+                batch = await upcoming
+                upcoming = None
+                if self.stopping:
+                    unsent = batch
+                    break
                 if not batch:
                     if not running and not self._outcomes:
                         break
                     # Messages put back (after 429s) are due again once recorded.
                     await self._finish(running)
+                    upcoming = asyncio.create_task(self._claim())
                     continue
+                upcoming = asyncio.create_task(self._claim())
                 for index, message in enumerate(batch):
                     if self.stopping or not await self._still_holding():
                         unsent = batch[index:]
@@ -184,9 +195,13 @@ class Sender:
                     running.add(task)
                     task.add_done_callback(running.discard)
         finally:
-            await self._finish(running)
-            if unsent:
-                await self._return_unsent(unsent)
+            try:
+                await self._finish(running)
+            finally:
+                if upcoming is not None:  # claimed ahead, never sent: back to the outbox
+                    unsent += await upcoming
+                if unsent:
+                    await self._return_unsent(unsent)
         return report
 
     async def _claim(self) -> list[Outgoing]:

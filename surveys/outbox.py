@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +39,8 @@ from storage.types import utcnow
 from surveys.clock import DANISH_TIME
 from surveys.rounds import is_open, next_reminder
 
-# A claim older than this is from a sender that died mid-send; another may take it.
+# A claim older than this, still unrecorded when a tick starts, is from a tick that
+# failed half-way: its invitations go back to the outbox.
 STALE_CLAIM = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 # The table itself, for UPDATEs run once per row (executemany) outside the ORM.
@@ -105,15 +107,19 @@ def _reachable() -> ColumnElement[bool]:
     )
 
 
-async def reclaim_abandoned(session: AsyncSession) -> int:
-    """Put every claimed-but-unsent invitation back in the outbox.
+async def reclaim_abandoned(session: AsyncSession, claimed_before: datetime | None = None) -> int:
+    """Put claimed-but-unrecorded invitations back in the outbox: all of them, or those
+    claimed before ``claimed_before``.
 
-    Called by a sender that has just taken over from another: whatever that one had
-    claimed was either never sent or in flight at the moment it died.
+    All: by a sender that has just taken over from another, since whatever that one had
+    claimed was either never sent or in flight at the moment it died. The old ones: by
+    the sender at the start of a tick, when nothing of its own is in flight, for what a
+    tick that failed half-way left behind.
     """
+    stale = Delivery.claimed_at < claimed_before if claimed_before is not None else true()
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.status == DeliveryStatus.SENDING)
+        .where(Delivery.status == DeliveryStatus.SENDING, stale)
         .values(status=DeliveryStatus.PENDING)
         .execution_options(synchronize_session=False)
     )
@@ -146,8 +152,9 @@ def _due_invitations(now: datetime, limit: int) -> Select[int]:
         .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
         .join(Round, Round.id == due.round_id)
         .where(
-            (due.status == DeliveryStatus.PENDING)
-            | ((due.status == DeliveryStatus.SENDING) & (due.claimed_at < now - STALE_CLAIM)),
+            # Not the ones claimed long ago and never recorded: the sender may still have
+            # them in flight (see reclaim_abandoned).
+            due.status == DeliveryStatus.PENDING,
             (due.next_attempt_at.is_(None)) | (due.next_attempt_at <= now),
             is_open(now),
             _reachable(),
