@@ -18,7 +18,7 @@ from storage.models import (
     RoundAudience,
     TelegramAccount,
 )
-from surveys import care_events, rounds
+from surveys import care_events, outbox, rounds
 from surveys.clock import DANISH_TIME
 from tests.harness import BotHarness
 
@@ -233,3 +233,25 @@ async def test_one_person_in_two_rounds_gets_the_two_invitations_a_second_apart(
     ]
     # Telegram allows about one message a second within a chat.
     assert len(stamps) == 2 and stamps[1] - stamps[0] >= 0.99
+
+
+async def test_an_invitation_left_claimed_by_a_failed_tick_goes_out_once_later(
+    harness: BotHarness,
+) -> None:
+    unit = await harness.unit()
+    clock = [datetime.now(UTC)]
+    sender = harness.sender(lambda: clock[0])
+    assert (await sender.run_once()).held_lease  # this sender holds the lease from now on
+    [user] = await harness.crowd(unit, 1, first_user_id=980_000)
+    await harness.open_round(unit, RoundAudience.RELATIVES)
+    clock[0] = datetime.now(UTC)
+    async with harness.sessions() as session:  # a tick claims it, then fails before sending
+        assert len(await outbox.claim_due(session, 10, now=clock[0])) == 1
+        await session.commit()
+
+    # A claim this young may still be in flight: neither a claim nor a new tick takes it.
+    clock[0] += outbox.STALE_CLAIM / 2
+    assert (await sender.run_once()).sent == 0
+    clock[0] += outbox.STALE_CLAIM
+    assert (await sender.run_once()).sent == 1
+    assert invitations(harness.standin) == Counter({user: 1})
