@@ -12,7 +12,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,7 +34,7 @@ from bot.render import Screen, outgoing_screen
 from storage.lease import hold_lease, release_lease
 from storage.types import utcnow
 from surveys import outbox
-from surveys.outbox import ContactHours, Outgoing
+from surveys.outbox import ContactHours, Outcome, Outgoing, Result
 
 log = logging.getLogger(__name__)
 
@@ -115,15 +115,15 @@ class Sender:
         # Messages in flight at once: one at Telegram's 30/s (then at most that one message
         # can go twice after a hard kill), more for paid broadcasts at hundreds a second,
         # where one HTTP round trip at a time cannot keep up. Outcomes are recorded in
-        # groups of the same size, one transaction each.
+        # groups of the same size, one transaction (and one statement per kind of outcome)
+        # each, so a hard kill can double at most 2 * in_flight - 1 messages: those in
+        # flight and those sent but not yet recorded.
         self.in_flight = max(1, min(32, int(settings.send_rate // 25)))
-        self._outcomes: list[
-            tuple[Callable[..., Awaitable[object]], Outgoing, tuple[str, ...]]
-        ] = []
+        self._outcomes: list[Outcome] = []
         self._recording = asyncio.Lock()
 
     def stop(self) -> None:
-        """Finish the message in flight, then stop (SIGTERM)."""
+        """Finish the messages in flight and record them, then stop (SIGTERM)."""
         self.stopping = True
 
     async def release(self) -> None:
@@ -132,15 +132,19 @@ class Sender:
             await release_lease(session, LEASE, self.holder)
             await session.commit()
 
-    async def _hold(self) -> bool:
+    async def _hold(self, *, starting: bool = False) -> bool:
         async with self.sessions() as session:
-            held, fresh = await hold_lease(
-                session, LEASE, self.holder, self.clock(), self.lease_ttl
-            )
+            now = self.clock()
+            held, fresh = await hold_lease(session, LEASE, self.holder, now, self.lease_ttl)
             if fresh:
                 reclaimed = await outbox.reclaim_abandoned(session)
                 if reclaimed:
                     log.warning("took over as sender; %s unsent invitations reclaimed", reclaimed)
+            elif held and starting:
+                # Only between ticks: during one, old claims may still be in flight.
+                reclaimed = await outbox.reclaim_abandoned(session, now - outbox.STALE_CLAIM)
+                if reclaimed:
+                    log.warning("%s invitations left claimed by a failed tick reclaimed", reclaimed)
             await session.commit()
         self.renewed = time.monotonic()
         return held
@@ -154,33 +158,57 @@ class Sender:
     async def run_once(self) -> SendReport:
         """Send everything due now (if this process is the sender and it is contact time)."""
         report = SendReport()
-        if not await self._hold():
+        if not await self._hold(starting=True):
             return report
         report.held_lease = True
         if not self.hours.allows(self.clock()):
             report.outside_hours = True
             return report
-        while not self.stopping:
-            async with self.sessions() as session:
-                batch = await outbox.claim_due(session, self.batch, now=self.clock())
-                await session.commit()
-            if not batch:
-                break
-            slots = asyncio.Semaphore(self.in_flight)
-            running: set[asyncio.Task[None]] = set()
-            for index, message in enumerate(batch):
-                if self.stopping or not await self._still_holding():
+        # The slots and the running sends carry over from one batch to the next, and the
+        # next batch is claimed while this one goes out, so the sending never waits for
+        # the database.
+        slots = asyncio.Semaphore(self.in_flight)
+        running: set[asyncio.Task[None]] = set()
+        unsent: list[Outgoing] = []
+        upcoming: asyncio.Task[list[Outgoing]] | None = asyncio.create_task(self._claim())
+        try:
+            while upcoming is not None and not unsent:
+                batch = await upcoming
+                upcoming = None
+                if self.stopping:
+                    unsent = batch
+                    break
+                if not batch:
+                    if not running and not self._outcomes:
+                        break
+                    # Messages put back (after 429s) are due again once recorded.
                     await self._finish(running)
-                    await self._return_unsent(batch[index:])
-                    return report
-                await slots.acquire()
-                task = asyncio.create_task(self._deliver_in_slot(message, report, slots))
-                running.add(task)
-                task.add_done_callback(running.discard)
-            await self._finish(running)
-            if not await self._hold():
-                break
+                    upcoming = asyncio.create_task(self._claim())
+                    continue
+                upcoming = asyncio.create_task(self._claim())
+                for index, message in enumerate(batch):
+                    if self.stopping or not await self._still_holding():
+                        unsent = batch[index:]
+                        break
+                    await slots.acquire()
+                    task = asyncio.create_task(self._deliver_in_slot(message, report, slots))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        finally:
+            try:
+                await self._finish(running)
+            finally:
+                if upcoming is not None:  # claimed ahead, never sent: back to the outbox
+                    unsent += await upcoming
+                if unsent:
+                    await self._return_unsent(unsent)
         return report
+
+    async def _claim(self) -> list[Outgoing]:
+        async with self.sessions() as session:
+            batch = await outbox.claim_due(session, self.batch, now=self.clock())
+            await session.commit()
+        return batch
 
     async def _deliver_in_slot(
         self, message: Outgoing, report: SendReport, slots: asyncio.Semaphore
@@ -200,8 +228,7 @@ class Sender:
 
     async def _return_unsent(self, messages: list[Outgoing]) -> None:
         async with self.sessions() as session:
-            for message in messages:
-                await outbox.send_again(session, message)
+            await outbox.send_again(session, messages, self.clock())
             await session.commit()
 
     def _screen(self, message: Outgoing) -> Screen:
@@ -223,30 +250,28 @@ class Sender:
                 report.retried += 1
                 continue
             except TelegramForbiddenError:
-                await self._settle(outbox.mark_gone, message)
+                await self._settle(message, Result.GONE)
                 report.gone += 1
                 log.info("delivery %s: the person blocked the bot", message.delivery_id)
                 return
             except TelegramBadRequest as error:
-                await self._settle(outbox.mark_failed, message, error.message)
+                await self._settle(message, Result.FAILED, error.message)
                 report.failed += 1
                 log.warning("delivery %s failed: %s", message.delivery_id, error.message)
                 return
             except (TelegramNetworkError, TelegramServerError, TelegramAPIError) as error:
                 log.warning("delivery %s: %s; will retry", message.delivery_id, error)
-                await self._settle(outbox.retry_later, message, str(error))
+                await self._settle(message, Result.RETRY, str(error))
                 report.errors.append(str(error))
                 return
-            await self._settle(outbox.mark_sent, message)
+            await self._settle(message, Result.SENT)
             report.sent += 1
             log.info("delivery %s: %s sent", message.delivery_id, message.kind)
             return
-        await self._return_unsent([message])
+        await self._settle(message, Result.UNSENT)
 
-    async def _settle(
-        self, action: Callable[..., Awaitable[object]], message: Outgoing, *args: str
-    ) -> None:
-        self._outcomes.append((action, message, args))
+    async def _settle(self, message: Outgoing, result: Result, reason: str = "") -> None:
+        self._outcomes.append(Outcome(message, result, reason))
         if len(self._outcomes) >= self.in_flight:
             await self._record()
 
@@ -257,6 +282,5 @@ class Sender:
             if not outcomes:
                 return
             async with self.sessions() as session:
-                for action, message, args in outcomes:
-                    await action(session, message, *args)
+                await outbox.record(session, outcomes, self.clock())
                 await session.commit()
