@@ -294,7 +294,7 @@ def _indicator_tables(
     )
 
 
-QUERIES = ("units_of", "delivery_counts", "item_counts", "theme_groups", "tils_groups")
+QUERIES = ("units_of", "delivery_counts", "answer_tables")
 
 
 async def _where_time_goes(url: str, round_ids: tuple[int, ...]) -> dict[str, float]:
@@ -306,7 +306,7 @@ async def _where_time_goes(url: str, round_ids: tuple[int, ...]) -> dict[str, fl
         for name in QUERIES:
             query = getattr(sql, name)
             started = time.perf_counter()
-            if name in ("theme_groups", "tils_groups"):
+            if name == "answer_tables":
                 await query(session, survey, round_ids)
             else:
                 await query(session, round_ids)
