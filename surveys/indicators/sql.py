@@ -1,11 +1,13 @@
 """The database side of the indicators: GROUP BY queries that return small tables.
 
-No answer row ever reaches Python. Per-answer scores are CASE expressions built from
-the survey definition with the very functions of ``surveys.scoring``, so the SQL and
-the Python rules cannot drift apart; per-person scores are a subquery grouped by
-delivery. Every query returns at most (units x audiences x items x options) rows,
-however many answers there are. Works the same on SQLite and PostgreSQL: constants
-are typed bind parameters, and grouping is always by plain columns of a subquery.
+No answer row ever reaches Python. Which answers count (scored in a theme, T-ILS) and
+the T-ILS scores are CASE expressions built from the survey definition with the very
+functions of ``surveys.scoring``, so the SQL and the Python rules cannot drift apart;
+the index and top-box scores are applied in Python to each (item, value) row. Per-person
+counts are one aggregate per delivery joined back to the answers (``answer_tables``).
+Every query returns at most (units x audiences x items x options x items per theme)
+rows, however many answers there are. Works the same on SQLite and PostgreSQL:
+constants are typed bind parameters.
 """
 
 from __future__ import annotations
@@ -110,8 +112,11 @@ class Digits:
         themes = {theme: base**i for i, theme in enumerate(sorted(per_theme))}
         return cls(base, themes, base ** len(themes))
 
-    def count(self, counts: ColumnElement[int], weight: int) -> ColumnElement[int]:
-        """The digit of weight ``weight`` in a SQL sum of weights ``counts``."""
+    def count(
+        self, counts: ColumnElement[Any], weight: int | ColumnElement[int | None]
+    ) -> ColumnElement[Any]:
+        """The digit of weight ``weight`` (a number, or a column of them) in a SQL sum of
+        weights ``counts``; NULL where ``weight`` is NULL."""
         return (counts // weight) % self.base
 
 
