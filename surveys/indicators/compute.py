@@ -156,8 +156,9 @@ async def _load(session: AsyncSession, survey: Survey, round_ids: tuple[int, ...
         if invited.get((uid, key.audience), 0) > 0 and _applies(survey, key, _unit_kind(unit.kind))
     }
 
+    answers = await sql.answer_tables(session, survey, round_ids)
     item_ids = {item.id for item in survey.items}
-    for c in await sql.item_counts(session, round_ids):
+    for c in answers.items:
         audience = _audience(c.audience)
         if audience is None or c.item_id not in item_ids:
             continue
@@ -203,7 +204,7 @@ async def _load(session: AsyncSession, survey: Survey, round_ids: tuple[int, ...
             tallies[(target, uid)].dont_know += tally.dont_know
             tallies[(target, uid)].skipped += tally.skipped
 
-    for g in await sql.theme_groups(session, survey, round_ids):
+    for g in answers.themes:
         audience, kind = _audience(g.audience), _unit_kind(g.unit_kind)
         if audience is None or kind is None:
             continue
@@ -220,7 +221,7 @@ async def _load(session: AsyncSession, survey: Survey, round_ids: tuple[int, ...
             tally.proxy += g.people
 
     needed = len(survey.tils_items)
-    for t in await sql.tils_groups(session, survey, round_ids):
+    for t in answers.tils:
         audience = _audience(t.audience)
         # Only people who answered all three items get a T-ILS sum.
         if audience is None or t.answered != needed:

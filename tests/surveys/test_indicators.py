@@ -21,16 +21,9 @@ from surveys.indicators import (
     restrict,
     round_selection,
 )
-from surveys.indicators.sql import (
-    ScoreFn,
-    bottom_box_score,
-    score_case,
-    tils_item_score,
-    top2_score,
-    top_box_score,
-)
+from surveys.indicators.sql import Digits, count_weight_case, tils_case
 from surveys.schema import Audience
-from surveys.scoring import index_score, is_bottom_box, is_top2, is_top_box, tils_score
+from surveys.scoring import index_score, tils_score
 from tests.surveys import indicator_data as data
 
 CITIZEN = Audience.citizen
@@ -401,35 +394,44 @@ async def test_a_staff_view_keeps_the_suppression_of_the_whole(
 async def test_sql_scores_equal_the_scoring_functions(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    """The SQL that decides which answers count in a theme and in T-ILS, and the T-ILS
+    scores, give what ``surveys.scoring`` gives for every item and position (and NULL
+    outside the scale and for "Ved ikke")."""
     survey = data.standard()
-
-    def number(flag: bool | None) -> float | None:
-        return None if flag is None else float(flag)
-
-    checks: list[tuple[ScoreFn, ScoreFn]] = [
-        (index_score, index_score),
-        (top2_score, lambda s, v: number(is_top2(s, v))),
-        (top_box_score, lambda s, v: number(is_top_box(s, v))),
-        (bottom_box_score, lambda s, v: number(is_bottom_box(s, v))),
-    ]
+    digits = Digits.of(survey)
     async with sessions() as session:
         for item in survey.items:
             scale = survey.scale_of(item)
-            for position in range(1, scale.size + 1):
-                item_id, value = literal(item.id), literal(position)
-                columns = [score_case(survey, survey.items, fn, item_id, value) for fn, _ in checks]
-                if item.tils:
-                    columns.append(
-                        score_case(survey, survey.tils_items, tils_item_score, item_id, value)
-                    )
-                row = (await session.execute(select(*columns))).one()
-                expected = [python(scale, position) for _, python in checks]
-                if item.tils:
-                    expected.append(float(tils_score(scale, position)))
-                got = [None if x is None else float(x) for x in row]
-                assert got == pytest.approx(expected), (item.id, position)
-            outside = score_case(survey, survey.items, index_score, item_id, literal(99))
-            assert (await session.execute(select(outside))).scalar() is None
+            for kind, position in [("value", p) for p in range(1, scale.size + 1)] + [
+                ("value", 99),
+                ("dont_know", 1),
+            ]:
+                item_id, value, kind_ = literal(item.id), literal(position), literal(kind)
+                columns = (
+                    count_weight_case(survey, item_id, kind_, value, with_tils=False),
+                    count_weight_case(survey, item_id, kind_, value, with_tils=True),
+                    tils_case(survey, item_id, kind_, value),
+                )
+                theme, both, tils = (await session.execute(select(*columns))).one()
+                valid = kind == "value" and 1 <= position <= scale.size
+                scored = valid and scale.ordinal and index_score(scale, position) is not None
+                weight = digits.themes[item.theme.value] if scored else None
+                assert theme == weight, (item.id, kind, position)
+                assert both == (weight + digits.tils if weight and item.tils else weight)
+                expected = float(tils_score(scale, position)) if item.tils and valid else None
+                assert (None if tils is None else float(tils)) == expected, (item.id, position)
+
+
+def test_packed_counts_keep_every_theme_apart() -> None:
+    survey = data.standard()
+    digits = Digits.of(survey)
+    weights = [*digits.themes.values(), digits.tils]
+    assert len(set(weights)) == len(weights) and digits.base > len(survey.tils_items)
+    for theme in digits.themes:
+        asked = sum(
+            1 for i in survey.items if i.theme.value == theme and survey.scale_of(i).ordinal
+        )
+        assert asked < digits.base, theme  # a full theme never carries into the next digit
 
 
 def test_a_hidden_figure_carries_no_numbers() -> None:
