@@ -114,13 +114,34 @@ def _csv(path: Path, delimiter: str = ",") -> list[list[str]]:
         return list(csv.reader(file, delimiter=delimiter))
 
 
+def _missing() -> str | None:
+    """What this machine lacks to show the workbook as Excel would, if anything."""
+    if SOFFICE is None:
+        return "LibreOffice is not installed (Debian: apt-get install libreoffice-calc-nogui)"
+    # The workbook's font is Calibri. Another font in its place takes other room: wider
+    # text is cut off, charts (which stretch with their cells) spill over the page.
+    fc_match = shutil.which("fc-match")
+    family = "" if fc_match is None else _output([fc_match, "-f", "%{family}", "Calibri"])
+    if not {"Calibri", "Carlito"} & set(family.split(",")):
+        return (
+            f"neither Calibri nor its metric twin Carlito is installed (Calibri is shown in "
+            f"{family or 'an unknown font'}; Debian: apt-get install fonts-crosextra-carlito)"
+        )
+    return None
+
+
+def _output(command: list[str]) -> str:
+    return subprocess.run(command, capture_output=True, text=True, timeout=60).stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
-    if SOFFICE is None:
-        message = "LibreOffice is not installed (Debian: apt-get install libreoffice-calc-nogui)"
+    problem = _missing()
+    if problem is not None:
         if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+            pytest.fail(problem)
+        pytest.skip(problem)
+    assert SOFFICE is not None
     folder = tmp_path_factory.mktemp("libreoffice")
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'pejling.db'}"}
     round_id = str(asyncio.run(_fill(env["DATABASE_URL"])))
