@@ -1,19 +1,29 @@
 # Pejling: the survey bot. Multi-stage on a slim base; runs as a non-root user.
-FROM python:3.11-slim AS build
+# BASE_IMAGE: any image with Python 3.11+ as `python` and its venv module; Docker Hub's
+# python:3.11-slim by default (scripts/check-image builds on a Debian base made locally
+# where Docker Hub is out of reach).
+ARG BASE_IMAGE=python:3.11-slim
+
+FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md babel.cfg ./
+# The dependencies in a layer of their own, installed from pyproject.toml alone (with empty
+# packages standing in for the code), so a change to the code does not fetch them again.
+COPY pyproject.toml babel.cfg ./
+RUN touch README.md \
+ && mkdir bot surveys storage \
+ && touch bot/__init__.py surveys/__init__.py storage/__init__.py \
+ && /opt/venv/bin/pip install -e .
 COPY bot ./bot
 COPY surveys ./surveys
 COPY storage ./storage
 COPY locale ./locale
 # Editable, so the catalogs in /app/locale sit next to the code that looks for them.
-RUN /opt/venv/bin/pip install -e . \
- && /opt/venv/bin/pybabel compile -d locale -D pejling \
+RUN /opt/venv/bin/pybabel compile -d locale -D pejling \
  && find /app -name '__pycache__' -prune -exec rm -rf {} +
 
-FROM python:3.11-slim
+FROM ${BASE_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite+aiosqlite:////data/pejling.db \

@@ -34,3 +34,15 @@ def test_the_image_runs_as_a_non_root_user_with_the_catalogs() -> None:
     assert "\nUSER pejling\n" in dockerfile
     assert "pybabel compile" in dockerfile and "COPY locale" in dockerfile
     assert 'ENTRYPOINT ["pejling"]' in dockerfile
+
+
+def test_the_image_builds_on_python_slim_unless_given_another_base() -> None:
+    # Users build on Docker Hub's python:3.11-slim; scripts/check-image (run by .ci/run)
+    # builds the same file on a base made from Debian's mirror, with --build-arg BASE_IMAGE.
+    lines = (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    first_from = next(i for i, line in enumerate(lines) if line.startswith("FROM "))
+    assert "ARG BASE_IMAGE=python:3.11-slim" in lines[:first_from]
+    stages = [line for line in lines if line.startswith("FROM ")]
+    assert stages == ["FROM ${BASE_IMAGE} AS build", "FROM ${BASE_IMAGE}"]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.rstrip().splitlines()[-2:] == ["scripts/test", "scripts/check-image"]

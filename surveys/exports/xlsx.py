@@ -13,7 +13,9 @@ as they are written, so memory does not grow with the size of the report.
 
 from __future__ import annotations
 
+import math
 import tempfile
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,14 @@ PERCENT = "0.0 %"
 INDEX = "0.0"
 COUNT = "#,##0"
 POINTS = "+0.0;-0.0;0.0"
+
+# Row heights in points. Neither Excel nor LibreOffice grows a row for wrapped text it
+# reads from a file, so rows that wrap get their height here: lines x the height of one
+# line of 11 pt text.
+LINE_HEIGHT = 15.0
+# A4 landscape (595 pt high) less XlsxWriter's default top and bottom margins (0.75 in).
+PRINTABLE_HEIGHT = 595 - 2 * 54
+PIXELS_PER_POINT = 96 / 72
 
 
 @dataclass
@@ -98,14 +108,19 @@ class _Sheet:
         self.sheet = sheet
         self.f = f
         self.row = 0
+        self.widths: dict[int, float] = {}
         # Coordinators print these: landscape, as wide as one page, header on every page.
         sheet.set_landscape()
         sheet.set_paper(9)  # A4
         sheet.fit_to_pages(1, 0)
 
+    def width(self, column: int, width: float) -> None:
+        """Set a column's width (in characters), remembered for the rows that wrap."""
+        self.sheet.set_column(column, column, width)
+        self.widths[column] = width
+
     def line(self, text: str, fmt: Format | None = None) -> None:
-        self.sheet.write_string(self.row, 0, text, fmt or self.f.text)
-        self.row += 1
+        self.cells([(text, fmt or self.f.text)])
 
     def begin(self, title: str, note: str, columns: Sequence[tuple[str, float]]) -> None:
         """A table's title, its explanation, a blank row and the header."""
@@ -115,15 +130,28 @@ class _Sheet:
         self.header([name for name, _ in columns], [width for _, width in columns])
 
     def header(self, names: Sequence[str], widths: Sequence[float]) -> None:
-        # Two lines of room, so a long theme name wraps instead of covering the first row.
-        self.sheet.set_row(self.row, 30)
-        for column, (name, width) in enumerate(zip(names, widths, strict=True)):
-            self.sheet.set_column(column, column, width)
+        for column, width in enumerate(widths):
+            self.width(column, width)
+        # At least two lines of room, so a long theme name wraps instead of covering the
+        # first row.
+        lines = max(2, *(_lines(name, width) for name, width in zip(names, widths, strict=True)))
+        self.sheet.set_row(self.row, LINE_HEIGHT * lines)
+        for column, name in enumerate(names):
             self.sheet.write_string(self.row, column, name, self.f.header)
         self.row += 1
         self.sheet.freeze_panes(self.row, 0)
 
     def cells(self, values: Sequence[tuple[Any, Format | None]]) -> None:
+        lines = max(
+            (
+                _lines(value, self.widths.get(column, 8.43))
+                for column, (value, fmt) in enumerate(values)
+                if isinstance(value, str) and fmt is not None and fmt.text_wrap
+            ),
+            default=1,
+        )
+        if lines > 1:
+            self.sheet.set_row(self.row, LINE_HEIGHT * lines)
         for column, (value, fmt) in enumerate(values):
             if value is None:
                 continue
@@ -134,6 +162,18 @@ class _Sheet:
             else:
                 self.sheet.write_string(self.row, column, str(value), fmt)
         self.row += 1
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide.
+
+    A column's width counts the digit "0" of the default font; a word of Danish text is
+    narrower on average, so counting one character per unit errs on the roomy side.
+    """
+    wrapped = textwrap.wrap(
+        text, max(1, math.floor(width)), break_long_words=False, break_on_hyphens=False
+    )
+    return max(1, len(wrapped))
 
 
 def _figures(
@@ -163,10 +203,14 @@ def _change_cells(figure: Figure, f: _Formats) -> list[tuple[Any, Format | None]
 
 
 def _hidden_row(
-    head: list[tuple[Any, Format | None]], figure: Figure, width: int, f: _Formats
+    head: list[tuple[Any, Format | None]], figure: Figure, f: _Formats
 ) -> list[tuple[Any, Format | None]]:
-    text = labels.suppressed_text(figure)
-    return head + [(text, f.hidden)] * (width - len(head))
+    """The row of a hidden figure: why it is hidden, said once after its labels.
+
+    Once, and the cells after it left empty, so the words run on over the empty cells and
+    can be read; repeated in every narrow number column they were cut to "skjult (besk".
+    """
+    return [*head, (labels.suppressed_text(figure), f.hidden)]
 
 
 # ------------------------------------------------------------------ the sheets
@@ -270,7 +314,7 @@ def _themes(sheet: _Sheet, report: Report) -> None:
         ]
         v = figure.values
         if v is None or v.share is None:
-            sheet.cells(_hidden_row(head, figure, len(THEME_COLUMNS), f))
+            sheet.cells(_hidden_row(head, figure, f))
             continue
         sheet.cells(
             [
@@ -333,7 +377,7 @@ def _items(sheet: _Sheet, report: Report) -> None:
             ]
             v = figure.values
             if v is None:
-                sheet.cells(_hidden_row(head, figure, len(ITEM_COLUMNS), f))
+                sheet.cells(_hidden_row(head, figure, f))
                 continue
             distribution = "; ".join(
                 f"{option} {labels.percent(share)}"
@@ -406,7 +450,7 @@ def _loneliness(sheet: _Sheet, report: Report) -> None:
             ]
             v = figure.values
             if v is None or v.share is None:
-                sheet.cells(_hidden_row(head, figure, len(LONELY_COLUMNS), f))
+                sheet.cells(_hidden_row(head, figure, f))
                 continue
             sheet.cells(
                 [
@@ -449,7 +493,7 @@ def _responses(sheet: _Sheet, report: Report) -> None:
         ]
         v = figure.values
         if v is None:
-            sheet.cells(_hidden_row(head, figure, len(RESPONSE_COLUMNS), f))
+            sheet.cells(_hidden_row(head, figure, f))
             continue
         sheet.cells(
             [
@@ -492,7 +536,7 @@ def _comments(sheet: _Sheet, report: Report) -> None:
 
 def _method(sheet: _Sheet, report: Report) -> None:
     f = sheet.f
-    sheet.sheet.set_column(0, 0, 110)
+    sheet.width(0, 110)
     for heading, text in method_lines(report):
         if heading:
             sheet.line(text, f.title if sheet.row == 0 else f.bold)
@@ -501,11 +545,16 @@ def _method(sheet: _Sheet, report: Report) -> None:
 
 
 def _charts(book: Workbook, data: _Sheet, charts: Worksheet, report: Report) -> None:
-    """A bar chart per theme: share positive by unit, one series per audience."""
+    """A bar chart per theme: share positive by unit, one series per audience.
+
+    Printed one chart to a landscape A4 page, scaled down when a chart is taller than a
+    page, so that no chart is cut in two across pages.
+    """
     f = data.f
-    data.sheet.set_column(0, 0, 34)
     data.header(["Enhed", "Andel positive", "Minus", "Plus"], [34, 12, 10, 10])
+    height = 120 + 28 * (len(report.units) + 1) * 2  # pixels
     place = 1
+    breaks: list[int] = []
     for theme in _themes_in(report):
         title = _theme_name(theme)
         chart = book.add_chart({"type": "bar"})
@@ -557,9 +606,19 @@ def _charts(book: Workbook, data: _Sheet, charts: Worksheet, report: Report) -> 
         )
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"position": "top"})
-        chart.set_size({"width": 760, "height": 120 + 28 * (len(report.units) + 1) * 2})
+        chart.set_size({"width": 760, "height": height})
         charts.insert_chart(place, 1, chart)
+        if place > 1:
+            # The page starts a row above the chart: a chart starting right on the break
+            # also leaves its top edge at the foot of the page before.
+            breaks.append(place - 1)
         place += 8 + 3 * (len(report.units) + 1)
+    charts.set_landscape()
+    charts.set_paper(9)  # A4
+    charts.set_h_pagebreaks(breaks)
+    # "Fit to page" would make Excel ignore the page breaks; a fixed scale keeps them.
+    tallest = height / PIXELS_PER_POINT + 2 * LINE_HEIGHT
+    charts.set_print_scale(max(10, min(100, math.floor(100 * PRINTABLE_HEIGHT / tallest))))
 
 
 def xlsx_bytes(report: Report) -> bytes:
