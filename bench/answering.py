@@ -131,22 +131,8 @@ def _choose(buttons: list[str], rng: random.Random) -> str:
 async def _answer_all(person: Person, watcher: AnswerWatcher, drive: Drive, seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(MAX_PRESSES):
-        buttons = person.buttons()
-        if not buttons:
-            drive.finished += 1
+        if not await _press_once(person, watcher, drive, rng):
             return
-        injected = time.monotonic()
-        drive.first = min(drive.first, injected)
-        answered = watcher.expect(person.press_nowait(_choose(buttons, rng)))
-        try:
-            call = await asyncio.wait_for(answered, PRESS_TIMEOUT)
-        except TimeoutError:
-            drive.unanswered += 1
-            return
-        drive.last = max(drive.last, call.timestamp)
-        drive.latencies.append(call.timestamp - injected)
-        if TRY_AGAIN in str(call.params.get("text") or ""):
-            drive.retried += 1
     drive.stuck += 1
 
 
