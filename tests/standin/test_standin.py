@@ -80,19 +80,6 @@ class Running:
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[BotAPIStandIn]:
-    async with BotAPIStandIn() as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(standin: BotAPIStandIn) -> AsyncIterator[Bot]:
-    bot = Bot(standin.token, session=AiohttpSession(api=standin.api_server))
-    yield bot
-    await bot.session.close()
-
-
-@pytest.fixture
 async def running(standin: BotAPIStandIn, bot: Bot) -> AsyncIterator[Running]:
     dispatcher = Dispatcher()
     dispatcher.include_router(build_router())

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BotCommand,
@@ -32,13 +31,6 @@ async def standin() -> AsyncIterator[BotAPIStandIn]:
     async with BotAPIStandIn() as server:
         server.person(ANNA, started=True)
         yield server
-
-
-@pytest.fixture
-async def bot(standin: BotAPIStandIn) -> AsyncIterator[Bot]:
-    bot = Bot(standin.token, session=AiohttpSession(api=standin.api_server))
-    yield bot
-    await bot.session.close()
 
 
 def buttons(count: int, per_row: int = 1) -> InlineKeyboardMarkup:
