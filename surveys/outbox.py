@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -141,16 +142,26 @@ async def claim_due(
     return claimed
 
 
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def _with_recipient(statement: _Query, delivery: Any = Delivery) -> _Query:
+    """``statement`` with a delivery joined to its respondent, citizen, Telegram account
+    and round: who a message goes to, and what they are asked about."""
+    return (
+        statement.join(Respondent, Respondent.id == delivery.respondent_id)
+        .join(Citizen, Citizen.id == Respondent.citizen_id)
+        .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
+        .join(Round, Round.id == delivery.round_id)
+    )
+
+
 def _due_invitations(now: datetime, limit: int) -> Select[int]:
     """The ids of the invitations due now, locked for this transaction (PostgreSQL skips
     the ones another sender holds; SQLite has one writer at a time and needs no lock)."""
     due = aliased(Delivery)
     return (
-        select(due.id)
-        .join(Respondent, Respondent.id == due.respondent_id)
-        .join(Citizen, Citizen.id == Respondent.citizen_id)
-        .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
-        .join(Round, Round.id == due.round_id)
+        _with_recipient(select(due.id), due)
         .where(
             # Not the ones claimed long ago and never recorded: the sender may still have
             # them in flight (see reclaim_abandoned).
@@ -184,16 +195,15 @@ async def _claim_invitations(session: AsyncSession, limit: int, now: datetime) -
     # What the messages need, for the rows this sender now owns. (SQLite's RETURNING may
     # name only the updated table, so this is a read of its own, once per batch.)
     rows = await session.execute(
-        select(
-            Delivery.id,
-            TelegramAccount.chat_id,
-            TelegramAccount.locale,
-            Round.closes_at,
-            Round.reminder_days,
+        _with_recipient(
+            select(
+                Delivery.id,
+                TelegramAccount.chat_id,
+                TelegramAccount.locale,
+                Round.closes_at,
+                Round.reminder_days,
+            )
         )
-        .join(Respondent, Respondent.id == Delivery.respondent_id)
-        .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
-        .join(Round, Round.id == Delivery.round_id)
         .where(Delivery.id.in_(attempts))
         .order_by(Delivery.id)
     )
@@ -214,19 +224,17 @@ async def _claim_invitations(session: AsyncSession, limit: int, now: datetime) -
 async def _claim_reminders(session: AsyncSession, limit: int, now: datetime) -> list[Outgoing]:
     candidates = (
         await session.execute(
-            select(
-                Delivery.id,
-                Delivery.reminders_sent,
-                Delivery.sent_at,
-                Round.reminder_days,
-                TelegramAccount.chat_id,
-                TelegramAccount.locale,
-                Round.closes_at,
+            _with_recipient(
+                select(
+                    Delivery.id,
+                    Delivery.reminders_sent,
+                    Delivery.sent_at,
+                    Round.reminder_days,
+                    TelegramAccount.chat_id,
+                    TelegramAccount.locale,
+                    Round.closes_at,
+                )
             )
-            .join(Respondent, Respondent.id == Delivery.respondent_id)
-            .join(Citizen, Citizen.id == Respondent.citizen_id)
-            .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
-            .join(Round, Round.id == Delivery.round_id)
             .where(
                 Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.STARTED)),
                 Delivery.next_reminder_at <= now,
