@@ -281,11 +281,8 @@ async def run_demo(
             sender_interval_seconds=0.2,
             contact_hours="00-24",
         )
-        # One connection: SQLite lets one writer in at a time, and with a dozen people at
-        # once its busy-wait starves some writers past the 10 s timeout on a busy machine
-        # ("database is locked", the person sees "try again"). In the pool's queue they
-        # wait their turn in order instead, and no CPU goes to polling the lock.
-        engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+        # The engine as in production: storage.updates takes SQLite's writer in turn.
+        engine = create_engine(settings.database_url)
         await upgrade(engine)
         sessions = session_factory(engine)
         i18n = make_i18n()
