@@ -78,13 +78,22 @@ async def prune_processed_updates(sessions: async_sessionmaker[AsyncSession]) ->
 
 
 async def housekeeping(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Close rounds past their time and start recurring rounds that are due."""
+    """Close rounds past their time, start recurring rounds that are due, and tally a
+    closed round that has no tally (one a tick, so a tick stays short)."""
     async with sessions() as session:
         closed = await rounds.close_expired_rounds(session)
         started = await schedules.start_due(session)
         await session.commit()
-    if closed or started:
-        log.info("closed %s round(s), started %s scheduled round(s)", closed, len(started))
+    async with sessions() as session:
+        tallied = await rounds.tally_closed_rounds(session)
+        await session.commit()
+    if closed or started or tallied:
+        log.info(
+            "closed %s round(s), started %s scheduled round(s), tallied %s round(s)",
+            closed,
+            len(started),
+            tallied,
+        )
 
 
 class _SkipOverlapNotices(logging.Filter):

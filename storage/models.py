@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -238,6 +239,9 @@ class Round(Base):
         ForeignKey("schedules.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the round's answers were counted into round_tallies (after it closed); NULL
+    # while it is open, and again when someone's answers are deleted from it.
+    tallied_at: Mapped[datetime | None]
 
     survey_version: Mapped[SurveyVersion] = relationship(lazy="raise")
     units: Mapped[list[Unit]] = relationship(secondary=round_units, lazy="raise")
@@ -365,6 +369,32 @@ class Comment(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoundTally(Base):
+    """A closed round's answers counted once, for reports over many rounds.
+
+    One row per group of ``surveys.indicators.sql.answer_groups``: the answers of one
+    unit, audience, unit kind and proxy flag to one item with one kind and value, with
+    their person's count of the theme's items answered and T-ILS sum. A closed round takes
+    no answers, so its groups never change; only deleting someone's data does, and that
+    drops the round's tally until it is counted again. No row names anyone.
+    """
+
+    __tablename__ = "round_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[str] = mapped_column(String(20))
+    unit_kind: Mapped[str] = mapped_column(String(20))
+    proxy: Mapped[bool] = mapped_column(Boolean)
+    item_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[int | None] = mapped_column(Integer)
+    answered: Mapped[int | None] = mapped_column(Integer)
+    tils_total: Mapped[float | None] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class InviteFailure(Base):

@@ -23,6 +23,7 @@ from storage.models import (
     Unit,
     staff_units,
 )
+from surveys.indicators.sql import forget_tallies
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,8 @@ async def delete_my_data(session: AsyncSession, account: TelegramAccount) -> Non
     """
     respondents = select(Respondent.id).where(Respondent.account_id == account.id)
     deliveries = select(Delivery.id).where(Delivery.respondent_id.in_(respondents))
+    touched = select(Delivery.round_id).where(Delivery.respondent_id.in_(respondents))
+    rounds = list(await session.scalars(touched.distinct()))
     await session.execute(delete(Answer).where(Answer.delivery_id.in_(deliveries)))
     await session.execute(delete(Comment).where(Comment.delivery_id.in_(deliveries)))
     await session.execute(
@@ -121,6 +124,9 @@ async def delete_my_data(session: AsyncSession, account: TelegramAccount) -> Non
         .values(respondent_id=None, status=DeliveryStatus.WITHDRAWN, proxy=False)
         .execution_options(synchronize_session=False)
     )
+    # A closed round's tally counted these answers: it goes too, to be counted again.
+    # After the deliveries' update, which waits for a tally being counted right now.
+    await forget_tallies(session, rounds)
     own_citizens = select(Respondent.citizen_id).where(
         Respondent.account_id == account.id, Respondent.kind == RespondentKind.CITIZEN
     )

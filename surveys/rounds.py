@@ -26,8 +26,9 @@ from storage.models import (
 )
 from storage.types import utcnow
 from storage.upsert import insert_select_ignoring_conflicts
-from surveys.definitions import store_version
+from surveys.definitions import load_version, store_version
 from surveys.errors import PejlingError
+from surveys.indicators.sql import tally_round
 from surveys.schema import Audience, Survey
 
 AUDIENCE_KINDS: dict[str, tuple[str, ...]] = {
@@ -262,29 +263,35 @@ async def enrol_respondent(
 async def close_round(
     session: AsyncSession, round_id: int, *, now: datetime | None = None
 ) -> Round:
-    """Close a round now; later presses get a polite 'closed'."""
+    """Close a round now; later presses get a polite 'closed'. Its answers are counted
+    once into its tally, for the reports."""
+    now = now or utcnow()
     round_ = await session.get(Round, round_id)
     if round_ is None:
         raise PejlingError(f"there is no round {round_id}")
     if round_.closed_at is None:
-        round_.closed_at = now or utcnow()
+        round_.closed_at = now
+        await session.flush()
     await cut_links(session, round_.id)
+    await tally_round(
+        session, await load_version(session, round_.survey_version_id), round_.id, now
+    )
+    await session.refresh(round_, ["tallied_at"])
     return round_
 
 
 async def close_expired_rounds(session: AsyncSession, *, now: datetime | None = None) -> int:
-    """Mark rounds past their closing time as closed (they stopped taking answers already)."""
+    """Mark rounds past their closing time as closed (they stopped taking answers
+    already), and count each one's answers into its tally."""
     now = now or utcnow()
     due = (
-        (
-            await session.execute(
-                select(Round.id).where(Round.closed_at.is_(None), Round.closes_at <= now)
+        await session.execute(
+            select(Round.id, Round.survey_version_id).where(
+                Round.closed_at.is_(None), Round.closes_at <= now
             )
         )
-        .scalars()
-        .all()
-    )
-    for round_id in due:
+    ).all()
+    for round_id, version_id in due:
         await session.execute(
             update(Round)
             .where(Round.id == round_id)
@@ -292,6 +299,27 @@ async def close_expired_rounds(session: AsyncSession, *, now: datetime | None = 
             .execution_options(synchronize_session=False)
         )
         await cut_links(session, round_id)
+        await tally_round(session, await load_version(session, version_id), round_id, now)
+    return len(due)
+
+
+async def tally_closed_rounds(
+    session: AsyncSession, *, now: datetime | None = None, limit: int = 1
+) -> int:
+    """Tally up to ``limit`` closed rounds that have no tally: rounds closed before
+    tallies existed, and rounds whose tally a deletion of someone's data dropped."""
+    due = (
+        await session.execute(
+            select(Round.id, Round.survey_version_id)
+            .where(Round.closed_at.is_not(None), Round.tallied_at.is_(None))
+            .order_by(Round.id)
+            .limit(limit)
+        )
+    ).all()
+    for round_id, version_id in due:
+        await tally_round(
+            session, await load_version(session, version_id), round_id, now or utcnow()
+        )
     return len(due)
 
 

@@ -122,7 +122,9 @@ def _applies(survey: Survey, key: FigureKey, kind: UnitKind | None) -> bool:
     return bool(_ordinal_items(survey, Theme(key.subject), key.audience, kind))
 
 
-async def _load(session: AsyncSession, survey: Survey, round_ids: tuple[int, ...]) -> _Raw:
+async def _load(
+    session: AsyncSession, survey: Survey, version_id: int, round_ids: tuple[int, ...]
+) -> _Raw:
     units = {
         uid: UnitInfo(uid, name, kind, citizens)
         for uid, name, kind, citizens in await sql.units_of(session, round_ids)
@@ -156,7 +158,8 @@ async def _load(session: AsyncSession, survey: Survey, round_ids: tuple[int, ...
         if invited.get((uid, key.audience), 0) > 0 and _applies(survey, key, _unit_kind(unit.kind))
     }
 
-    answers = await sql.answer_tables(session, survey, round_ids)
+    tallied = await sql.tallied_rounds(session, round_ids, version_id)
+    answers = await sql.answer_tables(session, survey, round_ids, tallied)
     item_ids = {item.id for item in survey.items}
     for c in answers.items:
         audience = _audience(c.audience)
@@ -459,12 +462,13 @@ async def compute_report(
     leaves the free-text comments out (staff see none).
     """
     survey = await load_version(session, selection.survey_version_id)
-    raw = await _load(session, survey, selection.round_ids)
+    version = selection.survey_version_id
+    raw = await _load(session, survey, version, selection.round_ids)
     built = _build(survey, raw)
     figures = built.figures
     baseline = await baseline_selection(session, selection) if trend else None
     if baseline is not None:
-        base_raw = await _load(session, survey, baseline.round_ids)
+        base_raw = await _load(session, survey, version, baseline.round_ids)
         figures = _with_trends(built, _build(survey, base_raw))
 
     comment_rows: list[CommentRow] = []

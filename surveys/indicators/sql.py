@@ -5,6 +5,9 @@ the T-ILS scores are CASE expressions built from the survey definition with the 
 functions of ``surveys.scoring``, so the SQL and the Python rules cannot drift apart;
 the index and top-box scores are applied in Python to each (item, value) row. Per-person
 counts are one aggregate per delivery joined back to the answers (``answer_tables``).
+A closed round's groups are counted once, when it closes, into ``round_tallies``
+(``tally_round``), so a report over a year of closed rounds sums those instead of reading
+every answer again.
 Every query returns at most (units x audiences x items x options x items per theme)
 rows, however many answers there are. Works the same on SQLite and PostgreSQL:
 constants are typed bind parameters.
@@ -13,11 +16,24 @@ constants are typed bind parameters.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, SQLColumnExpression, case, func, literal, null, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    SQLColumnExpression,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -30,6 +46,8 @@ from storage.models import (
     Comment,
     Delivery,
     DeliveryStatus,
+    Round,
+    RoundTally,
     Unit,
     round_units,
 )
@@ -257,7 +275,21 @@ class AnswerTables:
     tils: list[TilsGroup]
 
 
-def _answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
+GROUP_COLUMNS = (
+    "unit_id",
+    "audience",
+    "unit_kind",
+    "proxy",
+    "item_id",
+    "kind",
+    "value",
+    "answered",
+    "tils_total",
+)
+"""The columns ``answer_groups`` groups by, in order, as named in ``round_tallies``."""
+
+
+def answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
     """Every answer of the rounds counted by its delivery's dimensions, its item, kind
     and value, and two figures of its person: how many of the theme's items they
     answered (``answered``, NULL for an answer without a score) and, on the answer to
@@ -296,18 +328,18 @@ def _answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
             else_=null(),
         )
     columns = (
-        Delivery.unit_id,
-        Delivery.audience,
-        Delivery.unit_kind,
-        Delivery.proxy,
-        Answer.item_id,
-        Answer.kind,
-        Answer.value,
+        Delivery.unit_id.label("unit_id"),
+        Delivery.audience.label("audience"),
+        Delivery.unit_kind.label("unit_kind"),
+        Delivery.proxy.label("proxy"),
+        Answer.item_id.label("item_id"),
+        Answer.kind.label("kind"),
+        Answer.value.label("value"),
         answered.label("answered"),
         tils_total.label("tils_total"),
     )
     return (
-        select(*columns, func.count())
+        select(*columns, func.count().label("count"))
         .join(Delivery, Delivery.id == Answer.delivery_id)
         .join(person, p.delivery_id == Answer.delivery_id)
         .where(_in_rounds(round_ids))
@@ -315,11 +347,84 @@ def _answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
     )
 
 
+def _tallied_groups(round_ids: Sequence[int]) -> Select[Any]:
+    """The groups of tallied rounds, summed over the rounds: the rows ``answer_groups``
+    gives for them, from their tallies."""
+    columns = [getattr(RoundTally, name) for name in GROUP_COLUMNS]
+    return (
+        select(*columns, func.sum(RoundTally.count))
+        .where(RoundTally.round_id.in_(list(round_ids)))
+        .group_by(*columns)
+    )
+
+
+async def tallied_rounds(
+    session: AsyncSession, round_ids: Sequence[int], survey_version_id: int
+) -> set[int]:
+    """Which of the rounds have a tally counted with this survey version."""
+    rows = await session.scalars(
+        select(Round.id).where(
+            Round.id.in_(list(round_ids)),
+            Round.tallied_at.is_not(None),
+            Round.survey_version_id == survey_version_id,
+        )
+    )
+    return set(rows)
+
+
+async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now: datetime) -> None:
+    """Count a closed round's answers into ``round_tallies`` (again, if it had a tally).
+
+    ``survey`` is the round's own version. First the round's deliveries are locked for
+    share: a press that read the round as open a moment before it closed holds its
+    delivery for update until its answer is stored, so the count waits for it, and a
+    deletion of someone's data waits for the count (PostgreSQL; SQLite has one writer).
+    """
+    await session.execute(
+        select(func.count()).select_from(
+            select(Delivery.id)
+            .where(Delivery.round_id == round_id)
+            .with_for_update(read=True)
+            .subquery()
+        )
+    )
+    await session.execute(delete(RoundTally).where(RoundTally.round_id == round_id))
+    groups = answer_groups(survey, [round_id]).subquery()
+    await session.execute(
+        insert(RoundTally).from_select(
+            ["round_id", *GROUP_COLUMNS, "count"],
+            select(literal(round_id, Integer()), *groups.c),
+        )
+    )
+    await session.execute(
+        update(Round)
+        .where(Round.id == round_id)
+        .values(tallied_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def forget_tallies(session: AsyncSession, round_ids: Sequence[int]) -> None:
+    """Drop the tallies of rounds whose answers changed; reports count them from the
+    answers until the housekeeping job tallies them again."""
+    await session.execute(
+        update(Round)
+        .where(Round.id.in_(list(round_ids)), Round.tallied_at.is_not(None))
+        .values(tallied_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(delete(RoundTally).where(RoundTally.round_id.in_(list(round_ids))))
+
+
 async def answer_tables(
-    session: AsyncSession, survey: Survey, round_ids: Sequence[int]
+    session: AsyncSession,
+    survey: Survey,
+    round_ids: Sequence[int],
+    tallied: Collection[int] = (),
 ) -> AnswerTables:
     """Item counts, per-person theme figures and T-ILS sums of the rounds, from one query
-    (the half-the-items and all-three-items rules are the caller's).
+    over the answers of the rounds not in ``tallied`` and one over the tallies of those
+    that are (the half-the-items and all-three-items rules are the caller's).
 
     Scores come from ``surveys.scoring`` in Python, once per (item, value), never per
     answer: a group of people who each answered ``answered`` of a theme's items holds
@@ -337,32 +442,53 @@ async def answer_tables(
                 float(bool(is_top_box(scale, position))),
             )
     items: dict[tuple[int, str, str, str, int | None, bool], int] = defaultdict(int)
-    themes: dict[tuple[int, str, str, bool, str, int], list[float]] = {}
+    # Per group of people, how many answers of each (item, value): whole numbers, so the
+    # sums below come out the same whatever order, and however split, the rows arrive.
+    themes: dict[tuple[int, str, str, bool, str, int], dict[tuple[str, int], int]] = {}
     tils: dict[tuple[int, str, bool, int], int] = defaultdict(int)
-    rows = await session.execute(_answer_groups(survey, round_ids))
-    for unit, audience, unit_kind, proxy, item_id, kind, value, answered, total, count in rows:
-        items[(unit, audience, item_id, kind, value, bool(proxy))] += count
-        score = scores.get((item_id, value)) if answered else None
-        if score is not None:
-            theme, index, top2, top = score
-            sums = themes.setdefault(
-                (unit, audience, unit_kind, bool(proxy), theme, answered), [0.0, 0.0, 0.0, 0.0]
-            )
-            sums[0] += count
-            sums[1] += count * index
-            sums[2] += count * top2
-            sums[3] += count * top
-        if total is not None:
-            tils[(unit, audience, bool(proxy), round(float(total)))] += count
-    needed = len(survey.tils_items)
-    return AnswerTables(
-        items=[ItemCount(*key, count) for key, count in items.items()],
-        themes=[
-            ThemeGroup(*key, round(n / key[-1]), index / key[-1], top2 / key[-1], top / key[-1])
-            for key, (n, index, top2, top) in themes.items()
-        ],
-        tils=[TilsGroup(*key[:3], needed, key[3], people) for key, people in tils.items()],
+    counted = [r for r in round_ids if r in tallied]
+    live = [r for r in round_ids if r not in tallied]
+    queries = ([answer_groups(survey, live)] if live else []) + (
+        [_tallied_groups(counted)] if counted else []
     )
+    for query in queries:
+        rows = await session.execute(query)
+        for unit, audience, unit_kind, proxy, item_id, kind, value, answered, total, n in rows:
+            count = int(n)
+            items[(unit, audience, item_id, kind, value, bool(proxy))] += count
+            score = scores.get((item_id, value)) if answered else None
+            if score is not None:
+                key = (unit, audience, unit_kind, bool(proxy), score[0], int(answered))
+                answers = themes.setdefault(key, defaultdict(int))
+                answers[(item_id, value)] += count
+            if total is not None:
+                tils[(unit, audience, bool(proxy), round(float(total)))] += count
+    needed = len(survey.tils_items)
+    groups = []
+    for key, answers in sorted(themes.items()):
+        answered = key[-1]
+        n = index = top2 = top = 0.0
+        for item_value in sorted(answers):
+            count = answers[item_value]
+            _, item_index, item_top2, item_top = scores[item_value]
+            n += count
+            index += count * item_index
+            top2 += count * item_top2
+            top += count * item_top
+        groups.append(
+            ThemeGroup(*key, round(n / answered), index / answered, top2 / answered, top / answered)
+        )
+    # In a fixed order, so the caller's float sums do not depend on the rows' order.
+    return AnswerTables(
+        items=[ItemCount(*key, items[key]) for key in sorted(items, key=_item_order)],
+        themes=groups,
+        tils=[TilsGroup(*key[:3], needed, key[3], tils[key]) for key in sorted(tils)],
+    )
+
+
+def _item_order(key: tuple[int, str, str, str, int | None, bool]) -> tuple[object, ...]:
+    unit, audience, item_id, kind, value, proxy = key
+    return (unit, audience, item_id, kind, -1 if value is None else value, proxy)
 
 
 async def delivery_counts(session: AsyncSession, round_ids: Sequence[int]) -> list[DeliveryCount]:
