@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -484,12 +485,17 @@ class Survey(_Model):
         who, kind = Audience(audience), UnitKind(unit_kind)
         return [item for item in self.items if item.asked_of(who, kind)]
 
+    @cached_property
+    def items_by_id(self) -> dict[str, Item]:
+        """Every item by its id (a survey is frozen, so this is built once)."""
+        return {item.id: item for item in self.items}
+
     def item(self, item_id: str) -> Item:
         """The item with id ``item_id``; KeyError if there is none."""
-        for item in self.items:
-            if item.id == item_id:
-                return item
-        raise KeyError(f"survey {self.id} v{self.version} has no item {item_id!r}")
+        found = self.items_by_id.get(item_id)
+        if found is None:
+            raise KeyError(f"survey {self.id} v{self.version} has no item {item_id!r}")
+        return found
 
     def scale_of(self, item: Item | str) -> Scale:
         """The scale an item (or item id) is answered on."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +29,7 @@ from surveys.indicators.model import (
     Values,
 )
 from surveys.indicators.selection import baseline_selection
-from surveys.schema import Audience, Item, Survey, Theme, UnitKind
+from surveys.schema import Audience, Item, Scale, Survey, Theme, UnitKind
 from surveys.scoring import index_score, is_bottom_box, is_top2, is_top_box, severe_loneliness
 from surveys.stats import Stratum, newcombe_difference, weighted_share, wilson_interval
 
@@ -59,6 +60,25 @@ class _Tally:
 Cell = tuple[FigureKey, int]
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """What one answer (a value on an ordinal scale) adds to its item's figures."""
+
+    top2: int
+    bottom: int
+    top: int
+    index: float
+
+    @classmethod
+    def of(cls, scale: Scale, value: int) -> _Scores:
+        return cls(
+            int(bool(is_top2(scale, value))),
+            int(bool(is_bottom_box(scale, value))),
+            int(bool(is_top_box(scale, value))),
+            index_score(scale, value) or 0.0,
+        )
+
+
 @dataclass
 class _Raw:
     units: dict[int, UnitInfo]
@@ -69,6 +89,7 @@ class _Raw:
     applies: set[Cell]
 
 
+@cache
 def _audience(value: str) -> Audience | None:
     try:
         return Audience(value)
@@ -76,6 +97,7 @@ def _audience(value: str) -> Audience | None:
         return None
 
 
+@cache
 def _unit_kind(value: str) -> UnitKind | None:
     try:
         return UnitKind(value)
@@ -151,21 +173,26 @@ async def _load(
 
     audiences = [a for a in survey.audiences if any(aud == a for _, aud in invited)]
     keys = _keys(survey, audiences)
+    kinds = {uid: _unit_kind(unit.kind) for uid, unit in units.items()}
+    applies_to = {
+        (key, kind): _applies(survey, key, kind) for key in keys for kind in set(kinds.values())
+    }
     applies = {
         (key, uid)
         for key in keys
-        for uid, unit in units.items()
-        if invited.get((uid, key.audience), 0) > 0 and _applies(survey, key, _unit_kind(unit.kind))
+        for uid, kind in kinds.items()
+        if invited.get((uid, key.audience), 0) > 0 and applies_to[(key, kind)]
     }
 
     tallied = await sql.tallied_rounds(session, round_ids, version_id)
     answers = await sql.answer_tables(session, survey, round_ids, tallied)
-    item_ids = {item.id for item in survey.items}
+    # The scores of an answer depend only on its item and value: worked out once each.
+    scored: dict[tuple[str, int], _Scores] = {}
     for c in answers.items:
         audience = _audience(c.audience)
-        if audience is None or c.item_id not in item_ids:
+        item = survey.items_by_id.get(c.item_id)
+        if audience is None or item is None:
             continue
-        item = survey.item(c.item_id)
         scale = survey.scale_of(item)
         cells = [FigureKey(audience, FigureKind.ITEM, item.id)]
         if item.negative:
@@ -184,14 +211,13 @@ async def _load(
                 if c.proxy:
                     tally.proxy += c.count
                 if scale.ordinal:
-                    headline = (
-                        is_bottom_box(scale, c.value)
-                        if key.kind == FigureKind.NEGATIVE
-                        else is_top2(scale, c.value)
-                    )
-                    tally.x += c.count * bool(headline)
-                    tally.top_sum += c.count * bool(is_top_box(scale, c.value))
-                    tally.index_sum += c.count * (index_score(scale, c.value) or 0.0)
+                    scores = scored.get((item.id, c.value))
+                    if scores is None:
+                        scores = scored[(item.id, c.value)] = _Scores.of(scale, c.value)
+                    headline = scores.bottom if key.kind == FigureKind.NEGATIVE else scores.top2
+                    tally.x += c.count * headline
+                    tally.top_sum += c.count * scores.top
+                    tally.index_sum += c.count * scores.index
 
     # "Ved ikke" and skips of a theme or T-ILS: the answers to its items, never people.
     for (key, uid), tally in list(tallies.items()):
@@ -207,11 +233,16 @@ async def _load(
             tallies[(target, uid)].dont_know += tally.dont_know
             tallies[(target, uid)].skipped += tally.skipped
 
+    asking: dict[tuple[str, Audience, UnitKind], int] = {}
     for g in answers.themes:
         audience, kind = _audience(g.audience), _unit_kind(g.unit_kind)
         if audience is None or kind is None:
             continue
-        asked = len(_ordinal_items(survey, Theme(g.theme), audience, kind))
+        asked = asking.get((g.theme, audience, kind))
+        if asked is None:
+            asked = asking[(g.theme, audience, kind)] = len(
+                _ordinal_items(survey, Theme(g.theme), audience, kind)
+            )
         # A person's theme score counts only if they answered at least half its items.
         if asked == 0 or 2 * g.answered < asked:
             continue

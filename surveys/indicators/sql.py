@@ -451,8 +451,10 @@ async def answer_tables(
     queries = ([answer_groups(survey, live)] if live else []) + (
         [_tallied_groups(counted)] if counted else []
     )
+    # On the session's connection: Core rows, without the ORM's result processing.
+    connection = await session.connection()
     for query in queries:
-        rows = await session.execute(query)
+        rows = await connection.execute(query)
         for unit, audience, unit_kind, proxy, item_id, kind, value, answered, total, n in rows:
             count = int(n)
             items[(unit, audience, item_id, kind, value, bool(proxy))] += count
@@ -515,7 +517,7 @@ async def delivery_counts(session: AsyncSession, round_ids: Sequence[int]) -> li
     )
     return [
         DeliveryCount(u, a, s, bool(x), bool(h), int(c))
-        for u, a, s, x, h, c in (await session.execute(query)).all()
+        for u, a, s, x, h, c in (await (await session.connection()).execute(query)).all()
     ]
 
 
