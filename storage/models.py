@@ -372,12 +372,13 @@ class Comment(Base):
 
 
 class RoundTally(Base):
-    """A closed round's answers counted once, for reports over many rounds.
+    """A closed round's answers counted once, for reports over many rounds (its
+    deliveries are in ``RoundDeliveryTally``).
 
     One row per group of ``surveys.indicators.sql.answer_groups``: the answers of one
     unit, audience, unit kind and proxy flag to one item with one kind and value, with
     their person's count of the theme's items answered and T-ILS sum. A closed round takes
-    no answers, so its groups never change; only deleting someone's data does, and that
+    no answers, so its groups never change; deleting someone's data, or a citizen leaving,
     drops the round's tally until it is counted again. No row names anyone.
     """
 
@@ -394,6 +395,23 @@ class RoundTally(Base):
     value: Mapped[int | None] = mapped_column(Integer)
     answered: Mapped[int | None] = mapped_column(Integer)
     tils_total: Mapped[float | None] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class RoundDeliveryTally(Base):
+    """A closed round's deliveries counted once, for its response rates: how many of
+    one unit, audience, status and proxy flag, with or without answers. Kept and dropped
+    with the round's ``RoundTally`` rows."""
+
+    __tablename__ = "round_delivery_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    proxy: Mapped[bool] = mapped_column(Boolean)
+    has_answers: Mapped[bool] = mapped_column(Boolean)
     count: Mapped[int] = mapped_column(Integer)
 
 

@@ -16,6 +16,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from surveys.errors import PejlingError
+from surveys.indicators.sql import forget_tallies
 
 UNFINISHED = (
     DeliveryStatus.PENDING,
@@ -42,10 +43,15 @@ async def citizen_left(
     citizen.status = reason
     citizen.left_at = citizen.left_at or now
     people = select(Respondent.id).where(Respondent.citizen_id == citizen_id)
+    unfinished = (Delivery.respondent_id.in_(people), Delivery.status.in_(UNFINISHED))
+    rounds = list(await session.scalars(select(Delivery.round_id).where(*unfinished).distinct()))
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.respondent_id.in_(people), Delivery.status.in_(UNFINISHED))
+        .where(*unfinished)
         .values(status=DeliveryStatus.CANCELLED, next_reminder_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    # A closed round's response rate counted these deliveries as invited: its tally goes,
+    # to be counted again (after the update, which waits for a tally being counted).
+    await forget_tallies(session, rounds)
     return int(getattr(result, "rowcount", 0) or 0)

@@ -155,7 +155,8 @@ async def _load(
     invited: dict[tuple[int, Audience], int] = defaultdict(int)
     completed: dict[tuple[int, Audience], int] = defaultdict(int)
 
-    for d in await sql.delivery_counts(session, round_ids):
+    tallied = await sql.tallied_rounds(session, round_ids, version_id)
+    for d in await sql.delivery_counts(session, round_ids, tallied):
         audience = _audience(d.audience)
         if audience is None or d.status in sql.NOT_INVITED:
             continue
@@ -184,7 +185,6 @@ async def _load(
         if invited.get((uid, key.audience), 0) > 0 and applies_to[(key, kind)]
     }
 
-    tallied = await sql.tallied_rounds(session, round_ids, version_id)
     answers = await sql.answer_tables(session, survey, round_ids, tallied)
     # The scores of an answer depend only on its item and value: worked out once each.
     scored: dict[tuple[str, int], _Scores] = {}

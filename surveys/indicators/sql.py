@@ -47,6 +47,7 @@ from storage.models import (
     Delivery,
     DeliveryStatus,
     Round,
+    RoundDeliveryTally,
     RoundTally,
     Unit,
     round_units,
@@ -373,7 +374,8 @@ async def tallied_rounds(
 
 
 async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now: datetime) -> None:
-    """Count a closed round's answers into ``round_tallies`` (again, if it had a tally).
+    """Count a closed round's answers into ``round_tallies`` and its deliveries into
+    ``round_delivery_tallies`` (again, if it had a tally).
 
     ``survey`` is the round's own version. First the round's deliveries are locked for
     share: a press that read the round as open a moment before it closed holds its
@@ -389,11 +391,27 @@ async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now:
         )
     )
     await session.execute(delete(RoundTally).where(RoundTally.round_id == round_id))
+    await session.execute(delete(RoundDeliveryTally).where(RoundDeliveryTally.round_id == round_id))
     groups = answer_groups(survey, [round_id]).subquery()
     await session.execute(
         insert(RoundTally).from_select(
             ["round_id", *GROUP_COLUMNS, "count"],
             select(literal(round_id, Integer()), *groups.c),
+        )
+    )
+    d = _delivery_groups([round_id]).subquery()
+    await session.execute(
+        insert(RoundDeliveryTally).from_select(
+            ["round_id", "unit_id", "audience", "status", "proxy", "has_answers", "count"],
+            select(
+                literal(round_id, Integer()),
+                d.c.unit_id,
+                d.c.audience,
+                d.c.status,
+                d.c.proxy,
+                d.c.has_answers == 1,
+                d.c.count,
+            ),
         )
     )
     await session.execute(
@@ -405,7 +423,7 @@ async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now:
 
 
 async def forget_tallies(session: AsyncSession, round_ids: Sequence[int]) -> None:
-    """Drop the tallies of rounds whose answers changed; reports count them from the
+    """Drop the tallies of rounds whose answers or deliveries changed; reports count them from the
     answers until the housekeeping job tallies them again."""
     await session.execute(
         update(Round)
@@ -414,6 +432,9 @@ async def forget_tallies(session: AsyncSession, round_ids: Sequence[int]) -> Non
         .execution_options(synchronize_session=False)
     )
     await session.execute(delete(RoundTally).where(RoundTally.round_id.in_(list(round_ids))))
+    await session.execute(
+        delete(RoundDeliveryTally).where(RoundDeliveryTally.round_id.in_(list(round_ids)))
+    )
 
 
 async def answer_tables(
@@ -493,8 +514,9 @@ def _item_order(key: tuple[int, str, str, str, int | None, bool]) -> tuple[objec
     return (unit, audience, item_id, kind, -1 if value is None else value, proxy)
 
 
-async def delivery_counts(session: AsyncSession, round_ids: Sequence[int]) -> list[DeliveryCount]:
-    """Deliveries counted by unit, audience, status, proxy flag and whether they have answers."""
+def _delivery_groups(round_ids: Sequence[int]) -> Select[Any]:
+    """Deliveries of the rounds by unit, audience, status, proxy flag and whether they
+    have answers (``has_answers`` 1 or 0), with their count."""
     # EXISTS probes the answers' (delivery, item) index once per delivery; it reads no
     # answer row, where grouping the answers by delivery read all of them.
     has_answers = case(
@@ -512,12 +534,36 @@ async def delivery_counts(session: AsyncSession, round_ids: Sequence[int]) -> li
         .subquery("per_delivery")
     )
     d = per_delivery.c
-    query = select(d.unit_id, d.audience, d.status, d.proxy, d.has_answers, func.count()).group_by(
-        d.unit_id, d.audience, d.status, d.proxy, d.has_answers
+    columns = (d.unit_id, d.audience, d.status, d.proxy, d.has_answers)
+    return select(*columns, func.count().label("count")).group_by(*columns)
+
+
+def _tallied_deliveries(round_ids: Sequence[int]) -> Select[Any]:
+    t = RoundDeliveryTally
+    columns: list[Any] = [t.unit_id, t.audience, t.status, t.proxy, t.has_answers]
+    return (
+        select(*columns, func.sum(t.count))
+        .where(t.round_id.in_(list(round_ids)))
+        .group_by(*columns)
     )
+
+
+async def delivery_counts(
+    session: AsyncSession, round_ids: Sequence[int], tallied: Collection[int] = ()
+) -> list[DeliveryCount]:
+    """Deliveries counted by unit, audience, status, proxy flag and whether they have
+    answers: from the deliveries of the rounds not in ``tallied``, and from the tallies
+    of those that are."""
+    counted = [r for r in round_ids if r in tallied]
+    live = [r for r in round_ids if r not in tallied]
+    queries = ([_delivery_groups(live)] if live else []) + (
+        [_tallied_deliveries(counted)] if counted else []
+    )
+    connection = await session.connection()
     return [
         DeliveryCount(u, a, s, bool(x), bool(h), int(c))
-        for u, a, s, x, h, c in (await (await session.connection()).execute(query)).all()
+        for query in queries
+        for u, a, s, x, h, c in (await connection.execute(query)).all()
     ]
 
 

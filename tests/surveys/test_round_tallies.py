@@ -25,6 +25,7 @@ from storage.models import (
     Unit,
 )
 from surveys import rounds
+from surveys.care_events import citizen_left
 from surveys.indicators import (
     FigureKey,
     FigureKind,
@@ -107,9 +108,10 @@ async def test_tallied_rounds_give_the_figures_their_answers_give(
         await session.commit()
         assert await session.scalar(select(func.count()).select_from(RoundTally)) > 100
 
-        # The answers are gone from the database, so what follows can only come from
-        # the tallies.
+        # The answers and deliveries are gone from the database, so what follows can only
+        # come from the tallies.
         await session.execute(delete(Answer))
+        await session.execute(delete(Delivery))
         await session.commit()
         tallied_round, tallied_year = await _report(session, second), await _year(session)
     assert tallied_round.figures == live_round.figures  # with the trend from the first round
@@ -196,6 +198,42 @@ async def test_deleting_someones_answers_drops_the_tally_until_it_is_counted_aga
         )
         assert await session.scalar(m1) == 15
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 16
+
+
+async def test_a_citizen_leaving_drops_the_tally_of_a_closed_round_they_were_invited_to(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        unit = await data.unit(session, "Hjemmeplejen Syd", kind="home_care", citizens=20)
+        round_ = await data.round_(session, [unit])
+        round_.anonymous = False  # closing an anonymous round cuts the link citizen_left follows
+        for number in range(12):
+            await data.person(session, round_, unit, {"M1": 1 + number % 5})
+        citizen = Citizen(unit_id=unit.id, first_name="Ole")
+        session.add(citizen)
+        await session.flush()
+        respondent = Respondent(kind=RespondentKind.CITIZEN, citizen_id=citizen.id)
+        session.add(respondent)
+        await session.flush()
+        unanswered = await data.person(session, round_, unit, status="sent")
+        unanswered.respondent_id = respondent.id
+        await rounds.close_round(session, round_.id)
+        await session.commit()
+        assert _invited(await _report(session, round_.id), unit.id) == 13
+
+        assert await citizen_left(session, citizen.id, "moved") == 1
+        await session.commit()
+        assert await session.scalar(select(Round.tallied_at).where(Round.id == round_.id)) is None
+        assert _invited(await _report(session, round_.id), unit.id) == 12
+        assert await rounds.tally_closed_rounds(session) == 1
+        await session.commit()
+        assert _invited(await _report(session, round_.id), unit.id) == 12
+
+
+def _invited(report: Report, unit_id: int) -> int:
+    figure = report.figure(FigureKey(Audience.citizen, FigureKind.RESPONSE), unit_id)
+    assert figure is not None and figure.values is not None
+    return figure.values.n
 
 
 def _m1_answers(report: Report, unit_id: int) -> int:
