@@ -2,7 +2,8 @@
 
 The packaged Bot API stand-in plays Telegram; a few hundred simulated citizens and
 relatives join by their invite links, get their invitations from the real sender and
-scheduler, and answer through the real dispatcher over HTTP, with realistic variation
+scheduler, and answer through the real dispatcher over HTTP: the bot is `pejling run`,
+the production process, in a process of its own. With realistic variation
 (some stop half-way, some press "Ved ikke"; one unit is too small to report). Then the
 indicators are printed and the exports written. Only the clocks run faster.
 """
@@ -11,22 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
 import random
-from collections.abc import Coroutine
+import signal
+import sys
+from asyncio.subprocess import Process
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import Ticker, build_bot, build_dispatcher, build_scheduler, set_menu
 from bot.config import Settings
-from bot.i18n import make_i18n
-from bot.sender import Sender
 from bot.standin import BotAPIStandIn, Person
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
@@ -41,6 +43,10 @@ from surveys.indicators import FigureKind, Report, compute_report, round_selecti
 from surveys.invites import issue_invites
 from surveys.loader import load_surveys
 from surveys.schema import Audience, Scale, Survey
+
+T = TypeVar("T")
+# Where the bot package is, so the bot process finds it however Pejling was installed.
+SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 TOKEN = "424242:DEMO-not-a-real-token-0123456789"
 BOT_USERNAME = "pejling_demo_bot"
@@ -261,74 +267,104 @@ def print_table(report: Report, console: Console) -> None:
         console.print(table)
 
 
+async def _start_bot(standin: BotAPIStandIn, database_url: str, output: Path) -> Process:
+    """`pejling run`, the production process, against the stand-in: long polling, the
+    sender and the scheduler, in a process of its own (a core of its own, too). Only the
+    sender's tick is faster. Its log goes to bot.log in the output folder."""
+    settings = {
+        "BOT_TOKEN": TOKEN,
+        "DATABASE_URL": database_url,
+        "TELEGRAM_API_URL": standin.url,
+        "BOT_USERNAME": BOT_USERNAME,
+        "MUNICIPALITY": "Demrup Kommune",
+        "CONTACT": "Ældreservice, tlf. 70 00 00 00",
+        "SEND_RATE": "300",
+        "SENDER_INTERVAL_SECONDS": "0.2",
+        "CONTACT_HOURS": "00-24",
+        "LOG_LEVEL": "WARNING",
+    }
+    # None of the caller's own Pejling settings: the demo never touches a real bot.
+    names = {name.upper() for name in Settings.model_fields}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in names}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [SOURCE_ROOT, env.get("PYTHONPATH")]))
+    env.update(settings)
+    with (output / "bot.log").open("ab") as log:
+        # In the empty output folder, so no .env file of the caller's is read either.
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=output,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+
+
+async def _stop_bot(process: Process, output: Path) -> None:
+    """SIGTERM, as a service manager stops it: the bot finishes what is in flight."""
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), timeout=30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise RuntimeError(
+                f"the bot did not stop on SIGTERM; see {output / 'bot.log'}"
+            ) from None
+    if process.returncode not in (0, -signal.SIGTERM):
+        raise RuntimeError(
+            f"the bot stopped with exit code {process.returncode}; see {output / 'bot.log'}"
+        )
+
+
+async def _while_bot_runs(work: Awaitable[T], process: Process, output: Path) -> T:
+    """``work``, failing at once (not after every simulated person's timeout) if the bot
+    process stops before it is done."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(process.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            tail = (output / "bot.log").read_text(encoding="utf-8", errors="replace")[-2000:]
+            raise RuntimeError(f"the bot stopped (exit code {process.returncode}):\n{tail}")
+        return task.result()
+    finally:
+        stopped.cancel()
+
+
 async def run_demo(
     output: Path, *, seed: int = 2026, size: float = 1.0, console: Console | None = None
 ) -> DemoResult:
     """Run the whole demo and write its files to ``output`` (an existing, empty folder)."""
     console = console or Console()
-    database = output / "demo.db"
     rng = random.Random(seed)
     survey = load_surveys()["standard"]
+    database_url = f"sqlite+aiosqlite:///{output / 'demo.db'}"
     async with BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME) as standin:
-        settings = Settings(
-            bot_token=TOKEN,
-            database_url=f"sqlite+aiosqlite:///{database}",
-            telegram_api_url=standin.url,
-            bot_username=BOT_USERNAME,
-            municipality="Demrup Kommune",
-            contact="Ældreservice, tlf. 70 00 00 00",
-            send_rate=300,
-            sender_interval_seconds=0.2,
-            contact_hours="00-24",
-        )
-        # The engine as in production: storage.updates takes SQLite's writer in turn.
-        engine = create_engine(settings.database_url)
-        await upgrade(engine)
-        sessions = session_factory(engine)
-        i18n = make_i18n()
-        bot = build_bot(settings)
-        dispatcher = build_dispatcher(settings, sessions, i18n)
-        await set_menu(bot, i18n)
-        # Faster clocks: Telegram's retry_after pauses run at 1/100 speed.
-        ticker = Ticker(Sender(bot, sessions, settings, i18n, pause_scale=0.01), 0.2)
-        scheduler = build_scheduler(ticker, sessions, settings)
-        polling = asyncio.create_task(
-            dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
-        )
-        scheduler.start()
-        result = DemoResult(output=output)
+        engine = create_engine(database_url)
         try:
-            participants = await _populate(sessions, standin, rng, size)
-            with Progress(console=console, transient=False) as progress:
-                await _all([_join(p) for p in participants], progress, "Deltagere tilmelder sig")
-                async with sessions() as session:
-                    units = [await people.find_unit(session, u.name) for u in UNITS]
-                    round_, invited = await rounds.start_round(
-                        session, survey, units, RoundAudience.BOTH, utcnow() + timedelta(days=14)
-                    )
-                    await session.commit()
-                result.round_id, result.invited = round_.id, invited
-                seeds = [rng.randrange(2**32) for _ in participants]
-                await _all(
-                    [
-                        _answer(standin, p, survey, random.Random(seed), result)
-                        for p, seed in zip(participants, seeds, strict=True)
-                    ],
-                    progress,
-                    "Spørgeskemaer besvares",
+            await upgrade(engine)
+            sessions = session_factory(engine)
+            bot = await _start_bot(standin, database_url, output)
+            try:
+                result = await _while_bot_runs(
+                    _simulate(standin, sessions, survey, rng, size, output, console), bot, output
                 )
+            finally:
+                await _stop_bot(bot, output)
             async with sessions() as session:
-                await rounds.close_round(session, round_.id)
+                await rounds.close_round(session, result.round_id)
                 await session.commit()
                 result.report = await compute_report(
-                    session, await round_selection(session, round_.id)
+                    session, await round_selection(session, result.round_id)
                 )
         finally:
-            await ticker.shutdown()
-            scheduler.shutdown(wait=False)
-            await dispatcher.stop_polling()
-            await polling
-            await bot.session.close()
             await engine.dispose()
     assert result.report is not None
     _write_outputs(result, result.report)
@@ -337,6 +373,40 @@ async def run_demo(
         f"\n{result.invited} inviteret, {result.finished} svarede færdigt, "
         f"{result.stopped_half_way} stoppede halvvejs."
     )
+    return result
+
+
+async def _simulate(
+    standin: BotAPIStandIn,
+    sessions: async_sessionmaker[AsyncSession],
+    survey: Survey,
+    rng: random.Random,
+    size: float,
+    output: Path,
+    console: Console,
+) -> DemoResult:
+    """The municipality sets up, people join, a round starts, and they answer."""
+    result = DemoResult(output=output)
+    participants = await _populate(sessions, standin, rng, size)
+    await standin.wait_until_polling(timeout=WAIT)
+    with Progress(console=console, transient=False) as progress:
+        await _all([_join(p) for p in participants], progress, "Deltagere tilmelder sig")
+        async with sessions() as session:
+            units = [await people.find_unit(session, u.name) for u in UNITS]
+            round_, invited = await rounds.start_round(
+                session, survey, units, RoundAudience.BOTH, utcnow() + timedelta(days=14)
+            )
+            await session.commit()
+        result.round_id, result.invited = round_.id, invited
+        seeds = [rng.randrange(2**32) for _ in participants]
+        await _all(
+            [
+                _answer(standin, p, survey, random.Random(seed), result)
+                for p, seed in zip(participants, seeds, strict=True)
+            ],
+            progress,
+            "Spørgeskemaer besvares",
+        )
     return result
 
 

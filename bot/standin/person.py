@@ -367,14 +367,17 @@ class Person:
     ) -> CallbackAnswer:
         """Wait until the bot called answerCallbackQuery for ``callback_id``."""
         calls = self._standin.calls
+        scanned = since  # calls before this one are known not to be the answer
 
         def find() -> int | None:
-            for index in range(since, len(calls)):
+            nonlocal scanned
+            for index in range(scanned, len(calls)):
                 call = calls[index]
                 if call.method == "answerCallbackQuery" and (
                     str(call.params.get("callback_query_id")) == callback_id
                 ):
                     return index
+            scanned = len(calls)
             return None
 
         await self._standin.wait_for(
