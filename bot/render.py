@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 
 from aiogram import html
 from aiogram.filters.callback_data import CallbackData
@@ -139,7 +141,20 @@ def outgoing_screen(message: Outgoing, settings: Settings, locale: str) -> Scree
     """An invitation or a reminder. Both are generic on purpose, since notifications show
     them outside the chat; the button starts the survey, or resumes where the person
     stopped."""
-    if message.kind == Kind.REMINDER:
+    text, button = _outgoing_words(message.kind, message.closes_at, settings.municipality, locale)
+    # The sender renders one of these per invitation, hundreds a second: the words are
+    # the same for a whole round in one language, and one_per_row skips the builder's
+    # copying.
+    return Screen(text, one_per_row([(button, BeginCb(d=message.delivery_id))]))
+
+
+@lru_cache(maxsize=256)
+def _outgoing_words(
+    kind: Kind, closes_at: datetime, municipality: str, locale: str
+) -> tuple[str, str]:
+    """The text and button of an invitation or reminder, in ``locale`` (called in that
+    locale's i18n context, as every render is)."""
+    if kind == Kind.REMINDER:
         text = _(
             "Husk spørgeskemaet fra {municipality}. Det tager kun et par minutter, "
             "og du kan fortsætte, hvor du slap. Du kan svare frem til {date}."
@@ -151,10 +166,5 @@ def outgoing_screen(message: Outgoing, settings: Settings, locale: str) -> Scree
             "Det tager 2-3 minutter. Du kan svare frem til {date}."
         )
         button = _("Start spørgeskemaet")
-    text = text.format(
-        municipality=html.quote(settings.municipality),
-        date=date_text(message.closes_at, locale),
-    )
-    # The sender renders one of these per invitation, hundreds a second: one_per_row
-    # skips the builder's copying.
-    return Screen(text, one_per_row([(button, BeginCb(d=message.delivery_id))]))
+    words = text.format(municipality=html.quote(municipality), date=date_text(closes_at, locale))
+    return words, button
