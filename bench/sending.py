@@ -20,7 +20,6 @@ from pathlib import Path
 import aiohttp
 from aiogram import Bot
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench.common import (
     Check,
@@ -38,7 +37,7 @@ from bench.population import FIRST_USER_ID, populate
 from bot.app import build_bot
 from bot.i18n import make_i18n
 from bot.render import Screen, outgoing_screen
-from bot.sender import RateLimiter, Sender
+from bot.sender import RateLimiter, Sender, messages_in_flight
 from storage.db import session_factory
 from storage.models import Delivery
 from storage.types import utcnow
@@ -228,9 +227,7 @@ def _invitation() -> Screen:
 
 def in_flight(rate: float) -> int:
     """How many messages Pejling's sender keeps in flight at this limit."""
-    settings = settings_for("sqlite+aiosqlite:///unused.db", "http://127.0.0.1:1", send_rate=rate)
-    sender = Sender(build_bot(settings), async_sessionmaker(), settings, make_i18n())
-    return int(getattr(sender, "in_flight", 1))
+    return messages_in_flight(rate)
 
 
 async def bare_run(host: RemoteStandIn, people: int, rate: float) -> Sent:

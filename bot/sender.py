@@ -73,6 +73,11 @@ class RateLimiter:
         self.next_slot = max(self.next_slot, time.monotonic() + seconds)
 
 
+def messages_in_flight(send_rate: float) -> int:
+    """How many messages the sender keeps in flight at once at ``send_rate`` a second."""
+    return max(1, min(32, int(send_rate // 25)))
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -118,7 +123,7 @@ class Sender:
         # groups of the same size, one transaction (and one statement per kind of outcome)
         # each, so a hard kill can double at most 2 * in_flight - 1 messages: those in
         # flight and those sent but not yet recorded.
-        self.in_flight = max(1, min(32, int(settings.send_rate // 25)))
+        self.in_flight = messages_in_flight(settings.send_rate)
         self._outcomes: list[Outcome] = []
         self._recording = asyncio.Lock()
 

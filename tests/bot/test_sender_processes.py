@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.sender import messages_in_flight
 from bot.standin import BotAPIStandIn
 from storage.models import RoundAudience
 from tests.bot.test_cli import PEJLING
@@ -140,7 +141,12 @@ async def test_two_processes_on_postgresql_send_one_round_once_within_the_limit(
         if call.ok and INVITATION in str(call.params.get("text", ""))
     )
     busiest = max(sum(1 for t in stamps[i:] if t - start < 1.0) for i, start in enumerate(stamps))
-    assert busiest <= rate + 1, f"{busiest} messages in one second across both processes"
+    # The sender paces departures; the stand-in stamps arrivals, after the loopback and
+    # this test process's own event loop. A hold-up in between can deliver at once what
+    # was in flight, so arrivals may bunch by up to that many, never more. Two senders at
+    # once would show as twice the rate.
+    in_flight = messages_in_flight(rate)
+    assert busiest <= rate + in_flight, f"{busiest} messages in one second across processes"
     # Both processes were up the whole time (the lease, not a crash, kept one quiet).
     assert len(processes.running) == 2
     assert all(process.returncode is None for process in processes.running)
