@@ -56,7 +56,8 @@ def build_dispatcher(
 ) -> Dispatcher:
     """The dispatcher with its routers and middlewares; all state lives in the database."""
     i18n = i18n or make_i18n()
-    dispatcher = Dispatcher(settings=settings, sessions=sessions)
+    # i18n is also for the errors router, which runs outside the language middleware.
+    dispatcher = Dispatcher(settings=settings, sessions=sessions, i18n=i18n)
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n))
     AccountI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
