@@ -116,6 +116,8 @@ class InviteOutcome(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED = "used"
+    CITIZEN_DIED = "citizen_died"  # the link is about a citizen who has died
+    CITIZEN_MOVED = "citizen_moved"  # ... who has moved out
     RESPONDENT = "respondent"
     STAFF = "staff"
 
@@ -127,6 +129,7 @@ class InviteResult:
     needs_information: bool = False
     unit_name: str | None = None
     role: str | None = None
+    citizen_name: str | None = None  # the first name, for a link of a citizen who left
 
 
 # ---------------------------------------------------------------- accounts and invites
@@ -172,9 +175,14 @@ async def open_invite(
         refusal = InviteOutcome.UNKNOWN
     elif invite.used_at is not None:
         refusal = InviteOutcome.USED
-    elif invite.expires_at <= now or (
-        citizen is not None and citizen.status != CitizenStatus.ACTIVE
-    ):
+    elif citizen is not None and citizen.status != CitizenStatus.ACTIVE:
+        # A real link of someone's letter, not a guess: no failure counted, and no new
+        # link to ask for, only what happened.
+        left = InviteOutcome.CITIZEN_DIED
+        if citizen.status == CitizenStatus.MOVED:
+            left = InviteOutcome.CITIZEN_MOVED
+        return InviteResult(left, citizen_name=citizen.first_name)
+    elif invite.expires_at <= now:
         refusal = InviteOutcome.EXPIRED
     if refusal is not None or invite is None:
         session.add(InviteFailure(telegram_user_id=telegram_user_id, at=now))

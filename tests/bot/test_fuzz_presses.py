@@ -13,6 +13,7 @@ import random
 import string
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -97,6 +98,10 @@ def text_update(person: Person, text: str) -> dict[str, Any]:
     }
 
 
+def has_messages(person: Person) -> Callable[[], bool]:
+    return lambda: bool(person.messages)
+
+
 async def table_counts(harness: BotHarness) -> dict[str, int]:
     async with harness.sessions() as session:
         counts = {}
@@ -161,7 +166,7 @@ async def test_presses_on_deleted_messages_odd_digits_and_strangers(
             if not person.messages:
                 # Everything deleted: /start brings the current screen (or a hello) back.
                 standin.inject_update(text_update(person, "/start"))
-                await standin.wait_for(lambda p=person: bool(p.messages), timeout=10)
+                await standin.wait_for(has_messages(person), timeout=10)
             message = rng.choice(person.messages[-4:])
             buttons = [
                 b["callback_data"]

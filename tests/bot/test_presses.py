@@ -186,7 +186,8 @@ async def test_an_unexpected_refusal_still_answers_the_press(
     )
     # A fault of the bot: logged with its traceback, as a fault should be.
     [fault] = [r for r in log.records if r.exc_info]
-    assert fault.levelno == logging.ERROR and "can't parse entities" in str(fault.exc_info[1])
+    assert fault.levelno == logging.ERROR and fault.exc_info is not None
+    assert "can't parse entities" in str(fault.exc_info[1])
 
 
 async def test_a_press_telegram_takes_no_answer_for_is_logged_in_one_line(
@@ -203,3 +204,22 @@ async def test_a_press_telegram_takes_no_answer_for_is_logged_in_one_line(
         lambda: any("took no answer" in r.getMessage() for r in log.records)
     )
     no_tracebacks(log)
+
+
+async def test_telegram_away_while_showing_the_next_screen_is_one_line(
+    harness: BotHarness, log: pytest.LogCaptureFixture
+) -> None:
+    daughter = await at_first_question(harness)
+    harness.standin.fail_next("editMessageText", status=502, chat_id=daughter.chat_id)
+    answer = await daughter.press("Ofte")
+    assert answer.show_alert and answer.text == (
+        "Der er lige nu et teknisk problem hos os. Prøv igen om lidt."
+    )
+    assert await stored(harness) == [("E5", 2)]  # stored before it was shown
+    no_tracebacks(log)
+    [line] = [r for r in log.records if "could not take the answer" in r.getMessage()]
+    assert line.levelno == logging.WARNING and "Bad Gateway" in line.getMessage()
+    # Trying again shows where the person is.
+    again = await daughter.press("Ofte", expect=1)
+    assert again.show_alert and "allerede besvaret" in (again.text or "")
+    assert daughter.last.text.startswith("Spørgsmål 2 af 7")
