@@ -165,6 +165,24 @@ async def test_forged_button_data_gets_the_polite_refusal(
     # /runde step (which parses) tells a non-staff member it is for staff.
     assert answer.show_alert
     assert answer.text == (STAFF_ONLY if forged.startswith("r:") else GONE)
+
+
+@pytest.mark.parametrize("value", ["6", "99", "0"])
+async def test_an_option_the_question_does_not_have_is_refused(
+    harness: BotHarness, log: pytest.LogCaptureFixture, value: str
+) -> None:
+    daughter = await at_first_question(harness)  # five options, "Altid" to "Aldrig"
+    async with harness.sessions() as session:
+        delivery = (await session.execute(select(Delivery.id))).scalar_one()
+    answer = await daughter.press_data(
+        f"a:{delivery}:0:{value}", message_id=daughter.last.message_id
+    )
+    expected = (
+        GONE if value == "0" else "Det svar kender jeg ikke. Brug knapperne under spørgsmålet."
+    )
+    assert answer.show_alert and answer.text == expected
+    assert await stored(harness) == []
+    no_tracebacks(log)
     assert await stored(harness) == []
     assert daughter.last.text.startswith("Spørgsmål 1 af 7")
     no_tracebacks(log)
