@@ -59,7 +59,9 @@ def build_dispatcher(
     # i18n is also for the errors router, which runs outside the language middleware.
     dispatcher = Dispatcher(settings=settings, sessions=sessions, i18n=i18n)
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n))
-    AccountI18nMiddleware(i18n).setup(dispatcher)
+    # Not on the errors observer: after a failed update the account's session is gone, and
+    # the errors router picks its language itself.
+    AccountI18nMiddleware(i18n).setup(dispatcher, exclude={"error"})
     dispatcher.include_routers(*get_routers())
     return dispatcher
 

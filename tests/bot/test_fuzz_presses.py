@@ -32,7 +32,7 @@ from storage.models import (
 )
 from tests.harness import BotHarness
 
-UPDATES = {"sqlite": 3000, "postgres": 700}
+UPDATES = {"sqlite": 3000, "postgres": 3000}
 ODD_DIGITS = ["³", "²", "٣", "۳", "१", "１", "𝟑", "⁷", "٠", "0003", "+3", " 3", "3 ", "3_0", "3.0"]
 HUGE = ["2147483648", "99999999999999999999", str(2**64), "-1", "-2147483649", "1e9"]
 COMMANDS = ["/start", "/start x", "/hjaelp", "/sprog", "/stop", "/mine_data", "/slet", "/foo"]
