@@ -31,9 +31,9 @@ from sqlalchemy.engine import make_url
 from bench.common import engine_of
 from storage.db import session_factory
 from storage.models import Citizen, Round, Unit, round_units
-from surveys.definitions import store_version
-from surveys.loader import load_surveys
-from surveys.schema import Audience, Item, Survey, UnitKind
+from surveys.fieldwork.definitions import store_version
+from surveys.questionnaire.loader import load_surveys
+from surveys.questionnaire.schema import Audience, Item, Survey, UnitKind
 
 FIRST_OPENING = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 ROUND_EVERY = timedelta(days=18)

@@ -35,9 +35,9 @@ from bench.common import (
     throwaway_database,
 )
 from storage.db import session_factory
-from surveys import rounds as round_work
 from surveys.clock import DANISH_TIME
-from surveys.definitions import load_version
+from surveys.fieldwork import rounds as round_work
+from surveys.fieldwork.definitions import load_version
 from surveys.indicators import (
     Report,
     Selection,

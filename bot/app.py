@@ -32,8 +32,9 @@ from storage.db import create_engine, session_factory
 from storage.housekeeping import forget_old_bookkeeping
 from storage.migrate import prepare
 from storage.types import utcnow
-from surveys import retention, rounds, schedules
 from surveys.clock import DANISH_TIMEZONE
+from surveys.fieldwork import rounds, schedules
+from surveys.privacy import retention
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from babel.numbers import format_decimal
 
 from storage.models import TelegramAccount
 from surveys.clock import DANISH_TIME
-from surveys.translation import DOMAIN, LOCALE_DIR
+from surveys.questionnaire.translation import DOMAIN, LOCALE_DIR
 
 DEFAULT_LOCALE = "da"
 LOCALES = ("da", "en")

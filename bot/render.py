@@ -14,9 +14,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import AnswerCb, BackCb, BeginCb, FinishCb, InfoCb
 from bot.config import Settings
 from bot.i18n import date_text, number_text
+from surveys.fieldwork.outbox import Kind, Outgoing
 from surveys.journey import DONT_KNOW, SKIP, CommentPrompt, Question, Step
-from surveys.outbox import Kind, Outgoing
-from surveys.text import fill_placeholders
+from surveys.questionnaire.text import fill_placeholders
 
 CHECK = "✓ "
 

@@ -33,8 +33,8 @@ from bot.i18n import normalise_locale
 from bot.render import Screen, outgoing_screen
 from storage.lease import hold_lease, release_lease
 from storage.types import utcnow
-from surveys import outbox
-from surveys.outbox import ContactHours, Outcome, Outgoing, Result
+from surveys.fieldwork import outbox
+from surveys.fieldwork.outbox import ContactHours, Outcome, Outgoing, Result
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pypdfium2  # type: ignore[import-untyped]
 
 from storage.models import InviteRole
-from surveys.letter_pdf import LetterSender, render_letters_pdf
-from surveys.letters import Letter
+from surveys.letters.invitations import Letter
+from surveys.letters.pdf import LetterSender, render_letters_pdf
 
 TOKEN = "Xq3vT9kLm2PzR8wYb5NcJ7hGd4FsA1eU"  # made up: it opens nothing
 SENDER = LetterSender("Testrup Kommune", "Ældreservice, tlf. 70 11 22 33")

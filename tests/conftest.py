@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from tests.harness import BOT_USERNAME, TOKEN, BotHarness

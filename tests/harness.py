@@ -19,12 +19,13 @@ from bot.app import build_bot, build_dispatcher, set_menu
 from bot.config import Settings
 from bot.i18n import make_i18n
 from bot.sender import Sender, SendReport
-from bot.standin import BotAPIStandIn, Person
+from standin import BotAPIStandIn, Person
 from storage.models import Citizen, InviteRole, Respondent, RoundAudience, TelegramAccount
 from storage.types import utcnow
-from surveys import people, rounds
-from surveys.invites import issue_invites
-from surveys.loader import load_surveys
+from surveys.fieldwork import rounds
+from surveys.questionnaire.loader import load_surveys
+from surveys.registry import people
+from surveys.registry.invites import issue_invites
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 BOT_USERNAME = "pejling_test_bot"

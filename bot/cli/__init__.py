@@ -14,7 +14,7 @@ from bot.config import SettingsError, load_settings
 from bot.logs import setup_logging
 from storage.migrate import SchemaOutOfDate
 from surveys.errors import PejlingError
-from surveys.loader import SurveyFileError
+from surveys.questionnaire.loader import SurveyFileError
 
 MODULES = (core, people_files, export)
 

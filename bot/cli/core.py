@@ -20,12 +20,14 @@ from bot.config import Settings, SettingsError
 from storage.db import create_engine, session_factory
 from storage.migrate import prepare, upgrade
 from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
-from surveys import care_events, people, retention, rounds, schedules
 from surveys.clock import DANISH_TIME
 from surveys.errors import PejlingError
-from surveys.invites import deep_link, issue_invites
-from surveys.loader import load_survey, load_surveys
-from surveys.translation import missing_translations
+from surveys.fieldwork import care_events, rounds, schedules
+from surveys.privacy import retention
+from surveys.questionnaire.loader import load_survey, load_surveys
+from surveys.questionnaire.translation import missing_translations
+from surveys.registry import people
+from surveys.registry.invites import deep_link, issue_invites
 
 DURATION = re.compile(r"^(\d{1,3})([dhw])$")
 
@@ -317,7 +319,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     # The demo needs no settings and no token; it brings its own stand-in and database.
     from rich.console import Console
 
-    from bot.demo import list_outputs, run_demo
+    from demo.run import list_outputs, run_demo
 
     output = Path(args.output or f"pejling-demo-{datetime.now():%Y%m%d-%H%M%S}").resolve()
     if output.exists() and any(output.iterdir()):

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.base import Subcommands
 from bot.cli.core import _with_session
 from bot.config import Settings
-from surveys import people
 from surveys.errors import PejlingError
 from surveys.indicators import Report, compute_report, period_selection, round_selection
+from surveys.registry import people
 
 
 def _date(value: str) -> date:

@@ -13,8 +13,9 @@ from bot.cli.base import Subcommands
 from bot.cli.core import _bot_username, _with_session
 from bot.config import Settings
 from storage.models import InviteRole, RoundAudience
-from surveys import importing, letters, people
 from surveys.errors import PejlingError
+from surveys.letters import invitations as letters
+from surveys.registry import importing, people
 
 # ---------------------------------------------------------------- import
 
@@ -83,7 +84,7 @@ def _render(batch: letters.LetterBatch, args: argparse.Namespace, settings: Sett
     if args.format == "csv":
         return letters.letters_csv(batch.letters)
     # ReportLab and qrcode load only for the command that draws letters.
-    from surveys.letter_pdf import LetterSender, render_letters_pdf
+    from surveys.letters.pdf import LetterSender, render_letters_pdf
 
     sender = LetterSender(municipality=settings.municipality, contact=settings.contact)
     return render_letters_pdf(batch.letters, sender, args.lang)

@@ -17,7 +17,8 @@ from bot.i18n import LOCALES, date_text, number_text
 from bot.paging import split_text
 from bot.routers.common import locale, remove_buttons
 from storage.models import RespondentKind, StaffRole, TelegramAccount
-from surveys import journey, privacy
+from surveys import journey
+from surveys.privacy import rights as privacy
 
 # (command, description) for Telegram's menu; lazy so each language gets its own text.
 MENU = (

@@ -22,10 +22,10 @@ from bot.render import Screen
 from bot.routers.common import edit, locale
 from storage.models import RoundAudience, RoundDraft, TelegramAccount
 from storage.types import utcnow
-from surveys import rounds
 from surveys.errors import PejlingError
-from surveys.loader import load_surveys
-from surveys.staff import StaffScope, discard_draft, round_draft, staff_scope
+from surveys.fieldwork import rounds
+from surveys.questionnaire.loader import load_surveys
+from surveys.registry.staff import StaffScope, discard_draft, round_draft, staff_scope
 
 CLOSING_WEEKS = (1, 2, 3, 4)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from surveys.indicators import Change, Figure, FigureKey, FigureKind, Report, Suppression
-from surveys.schema import Audience, Theme
+from surveys.questionnaire.schema import Audience, Theme
 
 MUNICIPALITY = "Hele kommunen"
 HIGHER_IS_WORSE = "højere er værre"

@@ -28,7 +28,7 @@ from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 from surveys.exports import labels
 from surveys.exports.method import method_lines
 from surveys.indicators import Figure, FigureKey, FigureKind, Report
-from surveys.schema import Theme
+from surveys.questionnaire.schema import Theme
 
 PERCENT = "0.0 %"
 INDEX = "0.0"

@@ -10,7 +10,7 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.definitions import load_version
+from surveys.fieldwork.definitions import load_version
 from surveys.indicators import sql
 from surveys.indicators.model import (
     MIN_ANSWERS,
@@ -29,9 +29,15 @@ from surveys.indicators.model import (
     Values,
 )
 from surveys.indicators.selection import baseline_selection
-from surveys.schema import Audience, Item, Scale, Survey, Theme, UnitKind
-from surveys.scoring import index_score, is_bottom_box, is_top2, is_top_box, severe_loneliness
-from surveys.stats import Stratum, newcombe_difference, weighted_share, wilson_interval
+from surveys.indicators.stats import Stratum, newcombe_difference, weighted_share, wilson_interval
+from surveys.questionnaire.schema import Audience, Item, Scale, Survey, Theme, UnitKind
+from surveys.questionnaire.scoring import (
+    index_score,
+    is_bottom_box,
+    is_top2,
+    is_top_box,
+    severe_loneliness,
+)
 
 # ------------------------------------------------------------------ tallies per unit
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from surveys.schema import Audience, Survey
-from surveys.stats import Difference, Interval
+from surveys.indicators.stats import Difference, Interval
+from surveys.questionnaire.schema import Audience, Survey
 
 MIN_ANSWERS = 5
 """No figure is shown that is built on fewer valid answers (Statistics Denmark's rule)."""

@@ -2,7 +2,7 @@
 
 No answer row ever reaches Python. Which answers count (scored in a theme, T-ILS) and
 the T-ILS scores are CASE expressions built from the survey definition with the very
-functions of ``surveys.scoring``, so the SQL and the Python rules cannot drift apart;
+functions of ``surveys.questionnaire.scoring``, so the SQL and the Python rules cannot drift apart;
 the index and top-box scores are applied in Python to each (item, value) row. Per-person
 counts are one aggregate per delivery joined back to the answers (``answer_tables``).
 A closed round's groups are counted once, when it closes, into ``round_tallies``
@@ -52,8 +52,8 @@ from storage.models import (
     Unit,
     round_units,
 )
-from surveys.schema import Item, Scale, Survey
-from surveys.scoring import index_score, is_top2, is_top_box, tils_score
+from surveys.questionnaire.schema import Item, Scale, Survey
+from surveys.questionnaire.scoring import index_score, is_top2, is_top_box, tils_score
 
 NOT_INVITED = (DeliveryStatus.CANCELLED.value,)
 """Delivery statuses of people who turned out not to be eligible before they were
@@ -447,7 +447,7 @@ async def answer_tables(
     over the answers of the rounds not in ``tallied`` and one over the tallies of those
     that are (the half-the-items and all-three-items rules are the caller's).
 
-    Scores come from ``surveys.scoring`` in Python, once per (item, value), never per
+    Scores come from ``surveys.questionnaire.scoring`` in Python, once per (item, value), never per
     answer: a group of people who each answered ``answered`` of a theme's items holds
     ``answered`` rows of each of them, so its people are its answers / ``answered``, and
     the sum of their means is the sum of its scores / ``answered``.

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.standin import Person
+from standin import Person
 from storage.models import (
     Answer,
     Citizen,
@@ -18,7 +18,7 @@ from storage.models import (
     RoundAudience,
     TelegramAccount,
 )
-from surveys import rounds
+from surveys.fieldwork import rounds
 from tests.harness import BotHarness
 
 

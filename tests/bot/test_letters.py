@@ -18,8 +18,9 @@ from storage.models import (
     RoundAudience,
     RoundParticipant,
 )
-from surveys import importing, letters, people
-from surveys.letter_pdf import LetterSender, render_letters_pdf
+from surveys.letters import invitations as letters
+from surveys.letters.pdf import LetterSender, render_letters_pdf
+from surveys.registry import importing, people
 from tests.bot.test_cli import pejling
 from tests.harness import BOT_USERNAME, TOKEN, BotHarness
 from tests.letters_pdf import links_on, page_texts, scan_qr

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from bot.callbacks import RoundCb
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.models import (
     Delivery,
     DeliveryStatus,
@@ -18,8 +18,8 @@ from storage.models import (
     RoundAudience,
     TelegramAccount,
 )
-from surveys import care_events, rounds
 from surveys.clock import DANISH_TIME
+from surveys.fieldwork import care_events, rounds
 from tests.harness import BotHarness
 
 INVITATION = "nyt spørgeskema"

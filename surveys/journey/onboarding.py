@@ -1,0 +1,173 @@
+"""Accounts and invites: opening a link, the information text, stop, resume, language."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Citizen,
+    CitizenStatus,
+    Invite,
+    InviteFailure,
+    InviteRole,
+    Respondent,
+    Staff,
+    TelegramAccount,
+    Unit,
+)
+from storage.types import utcnow
+from surveys.fieldwork.rounds import enrol_respondent
+from surveys.journey.answering import next_step
+from surveys.journey.results import InviteOutcome, InviteResult, Step
+from surveys.registry.invites import find_invite
+
+log = logging.getLogger(__name__)
+
+# Guessing invite tokens: after this many wrong ones in the window, wait.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+# ---------------------------------------------------------------- accounts and invites
+
+
+async def find_account(session: AsyncSession, telegram_user_id: int) -> TelegramAccount | None:
+    """The account of a Telegram user, if they ever opened an invite."""
+    result = await session.execute(
+        select(TelegramAccount).where(TelegramAccount.telegram_user_id == telegram_user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def open_invite(
+    session: AsyncSession,
+    token: str,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    now: datetime | None = None,
+) -> InviteResult:
+    """Use an invite token: create the person it is for and link the Telegram account.
+
+    Unknown, expired and used tokens change nothing.
+    """
+    now = now or utcnow()
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(InviteFailure)
+        .where(
+            InviteFailure.telegram_user_id == telegram_user_id,
+            InviteFailure.at > now - FAILURE_WINDOW,
+        )
+    )
+    if (recent or 0) >= MAX_FAILURES:
+        return InviteResult(InviteOutcome.THROTTLED)
+    invite = await find_invite(session, token)
+    citizen = (
+        await session.get(Citizen, invite.citizen_id) if invite and invite.citizen_id else None
+    )
+    refusal = None
+    if invite is None:
+        refusal = InviteOutcome.UNKNOWN
+    elif invite.used_at is not None:
+        refusal = InviteOutcome.USED
+    elif invite.expires_at <= now or (
+        citizen is not None and citizen.status != CitizenStatus.ACTIVE
+    ):
+        refusal = InviteOutcome.EXPIRED
+    if refusal is not None or invite is None:
+        session.add(InviteFailure(telegram_user_id=telegram_user_id, at=now))
+        return InviteResult(refusal or InviteOutcome.UNKNOWN)
+    # A guarded update, so two processes (or a redelivered update) cannot both use it.
+    claimed = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return InviteResult(InviteOutcome.USED)
+
+    account = await find_account(session, telegram_user_id)
+    if account is None:
+        account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=chat_id)
+        session.add(account)
+    account.chat_id = chat_id
+    account.stopped_at = None  # opening a new invite is a clear wish to take part
+    await session.flush()
+
+    unit = await session.get(Unit, invite.unit_id) if invite.unit_id else None
+    if invite.role in (InviteRole.STAFF, InviteRole.COORDINATOR):
+        staff = Staff(role=invite.role, account_id=account.id, units=[unit] if unit else [])
+        session.add(staff)
+        await session.flush()
+        return InviteResult(
+            InviteOutcome.STAFF,
+            account=account,
+            unit_name=unit.name if unit else None,
+            role=invite.role,
+        )
+
+    assert citizen is not None
+    respondent = Respondent(kind=invite.role, citizen_id=citizen.id, account_id=account.id)
+    session.add(respondent)
+    await session.flush()
+    if account.informed_at is not None:
+        await enrol_respondent(session, respondent, now=now)
+    return InviteResult(
+        InviteOutcome.RESPONDENT,
+        account=account,
+        needs_information=account.informed_at is None,
+        unit_name=unit.name if unit else None,
+        role=invite.role,
+    )
+
+
+async def accept_information(
+    session: AsyncSession, account: TelegramAccount, *, now: datetime | None = None
+) -> Step | None:
+    """The person read the information and chose to take part: enrol and begin."""
+    now = now or utcnow()
+    if account.informed_at is None:
+        account.informed_at = now
+    account.stopped_at = None
+    for respondent in await _respondents(session, account):
+        await enrol_respondent(session, respondent, now=now)
+    return await next_step(session, account, now=now)
+
+
+async def decline(
+    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+) -> None:
+    """The person does not want surveys: nothing more is sent until /start."""
+    account.stopped_at = now or utcnow()
+
+
+async def stop(
+    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+) -> None:
+    """/stop: no more invitations or reminders."""
+    account.stopped_at = now or utcnow()
+
+
+async def resume(session: AsyncSession, account: TelegramAccount) -> bool:
+    """/start after /stop: take part again. True when the person had stopped."""
+    was_stopped = account.stopped_at is not None
+    account.stopped_at = None
+    return was_stopped
+
+
+async def set_locale(session: AsyncSession, account: TelegramAccount, locale: str) -> None:
+    """Remember the person's language."""
+    account.locale = locale
+
+
+async def _respondents(session: AsyncSession, account: TelegramAccount) -> list[Respondent]:
+    result = await session.execute(
+        select(Respondent).where(Respondent.account_id == account.id).order_by(Respondent.id)
+    )
+    return list(result.scalars())
