@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = Field(
+        default=None,
+        description="the web pages' public address (https://...), printed in every letter",
+    )
+    link_secret: SecretStr | None = Field(
+        default=None,
+        description="server secret the letters' links and codes are derived from; keep it",
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="text", pattern="^(text|json)$")
     health_port: int = Field(default=8081, ge=0, le=65535, description="0 turns /healthz off")
@@ -59,6 +67,24 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", value):
+            raise ValueError("must be an http(s) address such as https://pejling.kommune.dk")
+        return value.rstrip("/")
+
+    @field_validator("link_secret")
+    @classmethod
+    def _link_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("use at least 32 random characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("contact_hours")
     @classmethod
@@ -89,6 +115,19 @@ class Settings(BaseSettings):
     @property
     def invite_ttl(self) -> timedelta:
         return timedelta(days=self.invite_ttl_days)
+
+    def require_letter_links(self) -> tuple[str, bytes]:
+        """PUBLIC_URL and LINK_SECRET, which every letter needs, or a SettingsError."""
+        if not self.public_url:
+            raise SettingsError(
+                "PUBLIC_URL is not set: the web pages' public address is printed in every letter"
+            )
+        if self.link_secret is None:
+            raise SettingsError(
+                "LINK_SECRET is not set: letters' links are derived from it "
+                "(set it once, e.g. `openssl rand -hex 32`, and keep it)"
+            )
+        return self.public_url, self.link_secret.get_secret_value().encode()
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming BOT_TOKEN."""

@@ -95,6 +95,13 @@ class DeliveryStatus(StrEnum):
 OPEN_DELIVERY_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.STARTED)
 
 
+class Channel(StrEnum):
+    """How an answer came: through the Telegram bot or the web pages."""
+
+    TELEGRAM = "telegram"
+    WEB = "web"
+
+
 class AnswerKind(StrEnum):
     VALUE = "value"
     DONT_KNOW = "dont_know"
@@ -180,7 +187,12 @@ class Staff(Base):
 
 
 class Invite(Base):
-    """A one-time onboarding token; only its SHA-256 is stored."""
+    """An onboarding token; only its SHA-256 (and that of a letter's short code) is stored.
+
+    A letter's token and code are derived from ``salt`` and the server's LINK_SECRET, so a
+    reminder can print them again; the database alone reveals neither. Once used, the
+    invite names its respondent: the web link keeps working for that person.
+    """
 
     __tablename__ = "invites"
 
@@ -191,8 +203,29 @@ class Invite(Base):
     citizen_id: Mapped[int | None] = mapped_column(
         ForeignKey("citizens.id", ondelete="CASCADE"), index=True
     )
+    respondent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("respondents.id", ondelete="SET NULL"), index=True
+    )
+    salt: Mapped[str | None] = mapped_column(String(32))
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebAccount(Base):
+    """A respondent's state on the web pages (language, information accepted, stopped);
+    one per respondent that used the web. Telegram state stays on ``telegram_accounts``."""
+
+    __tablename__ = "web_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), unique=True
+    )
+    locale: Mapped[str | None] = mapped_column(String(8))
+    informed_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -341,6 +374,7 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(10))  # how it was completed
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -357,6 +391,9 @@ class Answer(Base):
     item_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20))
     value: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(
+        String(10), default=Channel.TELEGRAM, server_default=Channel.TELEGRAM.value
+    )
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -390,6 +427,9 @@ class RoundTally(Base):
     audience: Mapped[str] = mapped_column(String(20))
     unit_kind: Mapped[str] = mapped_column(String(20))
     proxy: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(
+        String(10), default=Channel.TELEGRAM, server_default=Channel.TELEGRAM.value
+    )
     item_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20))
     value: Mapped[int | None] = mapped_column(Integer)
@@ -411,6 +451,7 @@ class RoundDeliveryTally(Base):
     audience: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     proxy: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str | None] = mapped_column(String(10))  # of completed deliveries
     has_answers: Mapped[bool] = mapped_column(Boolean)
     count: Mapped[int] = mapped_column(Integer)
 
@@ -422,6 +463,17 @@ class InviteFailure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WebCodeFailure(Base):
+    """A wrong short code typed on the web: the SHA-256 of the client's address and when;
+    kept a day, to throttle guessing per address and across all addresses."""
+
+    __tablename__ = "web_code_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_hash: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
