@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from sqlalchemy import text
@@ -13,8 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 DATABASE_TIMEOUT = 3.0
 
 
-def health_app(engine: AsyncEngine, scheduler_alive: Callable[[], bool]) -> web.Application:
-    """An app with GET /healthz: 200 when both are fine, else 503 saying which is not."""
+def health_app(
+    engine: AsyncEngine,
+    scheduler_alive: Callable[[], bool],
+    web_pages: Callable[[], Awaitable[str]] | None = None,
+) -> web.Application:
+    """An app with GET /healthz: 200 when every part is fine, else 503 saying which is
+    not. ``web_pages`` says how the web pages answer ("ok" or why not); without it the
+    process serves none ("off")."""
 
     async def healthz(request: web.Request) -> web.Response:
         started = time.monotonic()
@@ -25,12 +31,14 @@ def health_app(engine: AsyncEngine, scheduler_alive: Callable[[], bool]) -> web.
         except Exception as error:  # any failure means "not healthy"; the reason is reported
             database = f"unavailable: {type(error).__name__}"
         scheduler = "ok" if scheduler_alive() else "stalled"
-        healthy = database == "ok" and scheduler == "ok"
+        pages = await web_pages() if web_pages is not None else "off"
+        healthy = database == "ok" and scheduler == "ok" and pages in ("ok", "off")
         return web.json_response(
             {
                 "status": "ok" if healthy else "unhealthy",
                 "database": database,
                 "scheduler": scheduler,
+                "web": pages,
                 "checked_in_ms": round((time.monotonic() - started) * 1000),
             },
             status=200 if healthy else 503,
