@@ -503,25 +503,25 @@ async def my_data(request: web.Request) -> web.Response:
     for person in data.participations:
         name = person.citizen_name or _("en borger")
         if person.kind == "citizen":
-            lines.append(_("Du svarer som borger ved {unit}").format(unit=person.unit_name))
+            lines.append(_("• Du svarer som borger ved {unit}").format(unit=person.unit_name))
         else:
             lines.append(
-                _("Du svarer som pårørende til {name} ved {unit}").format(
+                _("• Du svarer som pårørende til {name} ved {unit}").format(
                     name=name, unit=person.unit_name
                 )
             )
     lines.append(
-        _("Spørgeskemaer: {surveys}, svar: {answers}, kommentarer: {comments}").format(
+        _("• Spørgeskemaer: {surveys}, svar: {answers}, kommentarer: {comments}").format(
             surveys=number_text(data.surveys, locale),
             answers=number_text(data.answers, locale),
             comments=number_text(data.comments, locale),
         )
     )
     lines.append(
-        _("Sprog: {language}").format(language=_("engelsk") if locale == "en" else _("dansk"))
+        _("• Sprog: {language}").format(language=_("engelsk") if locale == "en" else _("dansk"))
     )
     if data.stopped_at is not None:
-        lines.append(_("Du har sagt nej tak til flere spørgeskemaer"))
+        lines.append(_("• Du har sagt nej tak til flere spørgeskemaer"))
     after = []
     if data.delete_by is not None:
         after.append(
@@ -533,6 +533,8 @@ async def my_data(request: web.Request) -> web.Response:
             "til dig og tælles ikke med her."
         )
     )
+    # The chat's lines, shared in the catalog; the page shows them as a list.
+    lines = [line.removeprefix("• ") for line in lines]
     return await render(
         request, "my_data.html", _("Det har vi gemt om dig"), {"lines": lines, "after": after}
     )
