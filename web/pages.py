@@ -19,6 +19,7 @@ from surveys import journey
 from surveys.journey import (
     CommentPrompt,
     Finished,
+    LinkKeys,
     LinkOutcome,
     Outcome,
     Question,
@@ -26,6 +27,7 @@ from surveys.journey import (
     Visitor,
 )
 from surveys.journey.information import RightsWay, information
+from surveys.privacy import rights as privacy
 from web.i18n import LANGUAGE_NAMES, LOCALES, date_text, gettext_for, normalise_locale, number_text
 from web.security import client_address, csrf_token
 from web.views import comment_view, question_view
@@ -103,6 +105,14 @@ def see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location)
 
 
+def link_keys(request: web.Request) -> LinkKeys | None:
+    """What the "Åbn i Telegram" link is derived from, when both are set."""
+    settings = request.app[SETTINGS]
+    if settings.link_secret is None or not settings.bot_username:
+        return None
+    return LinkKeys(settings.link_secret.get_secret_value().encode(), settings.bot_username)
+
+
 def contact_of(request: web.Request, gettext: Callable[[str], str]) -> str:
     return request.app[SETTINGS].contact or gettext("din kommunes ældreområde")
 
@@ -113,7 +123,7 @@ async def _visitor(request: web.Request, db: AsyncSession) -> Visitor | None:
     respondent_id = session.get(RESPONDENT)
     if not isinstance(respondent_id, int):
         return None
-    visitor = await journey.web_visitor(db, respondent_id)
+    visitor = await journey.web_visitor(db, respondent_id, links=link_keys(request))
     if visitor is None:
         session.pop(RESPONDENT, None)
     return visitor
@@ -219,7 +229,7 @@ async def letter_link(request: web.Request) -> web.Response:
     bar (303), so the token stays out of history and Referer headers."""
     token = request.match_info["token"]
     async with request.app[SESSIONS]() as db:
-        outcome, visitor = await journey.open_web_link(db, token)
+        outcome, visitor = await journey.open_web_link(db, token, links=link_keys(request))
         await db.commit()
     if outcome != LinkOutcome.OK or visitor is None:
         return await _refused_link(request, outcome)
@@ -242,7 +252,7 @@ async def code_given(request: web.Request) -> web.Response:
     client = client_address(request, trust_proxy=settings.web_trust_proxy)
     async with request.app[SESSIONS]() as db:
         outcome, visitor = await journey.open_web_code(
-            db, typed if isinstance(typed, str) else "", client=client
+            db, typed if isinstance(typed, str) else "", client=client, links=link_keys(request)
         )
         await db.commit()
     if outcome == LinkOutcome.OK and visitor is not None:
@@ -498,7 +508,11 @@ async def my_data(request: web.Request) -> web.Response:
         visitor = await _visitor(request, db)
         if visitor is None:
             return await _session_over(request)
-        data = await journey.web_my_data(db, visitor.respondent_id)
+        data = await privacy.web_my_data(
+            db, visitor.respondent_id, retention_months=request.app[SETTINGS].retention_months
+        )
+    if data is None:
+        return await _session_over(request)
     lines = []
     for person in data.participations:
         name = person.citizen_name or _("en borger")
@@ -560,7 +574,7 @@ async def delete_confirmed(request: web.Request) -> web.Response:
         visitor = await _visitor(request, db)
         if visitor is None:
             return await _session_over(request)
-        await journey.web_delete_my_data(db, visitor.respondent_id)
+        await privacy.web_delete_my_data(db, visitor.respondent_id)
         await db.commit()
     locale = session.get(LANGUAGE)
     session.invalidate()

@@ -22,9 +22,11 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TIMEOUT_MS = 10_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One chromium for every browser test."""
+    """One chromium for every browser test (they are all in this module). Not kept for
+    the whole session: while Playwright's sync API is open it holds the thread's event
+    loop, which the asynchronous tests after this module need."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -97,8 +99,17 @@ def accessible(page: Page) -> None:
     page.set_viewport_size(size)
 
 
-def heading(page: Page) -> str:
-    return page.locator("h1").inner_text().strip()
+def see(page: Page, text: str) -> None:
+    """The text is on the page (waiting for the page a press led to)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_text(text).first).to_be_visible()
+
+
+def titled(page: Page, words: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("h1")).to_have_text(words)
 
 
 def test_a_relative_answers_the_whole_survey_in_the_browser(page: Page, site: LiveSite) -> None:
@@ -106,17 +117,17 @@ def test_a_relative_answers_the_whole_survey_in_the_browser(page: Page, site: Li
     page.goto(f"{site.url}/l/{token}")
     # The token is gone from the address bar (and so from history and Referer headers).
     assert page.url == f"{site.url}/svar/velkommen" and token not in page.url
-    assert heading(page) == "Spørgeskema fra Testrup Kommune"
+    titled(page, "Spørgeskema fra Testrup Kommune")
     accessible(page)
     page.get_by_role("link", name="Svar her").click()
 
-    assert heading(page) == "Før du svarer"
+    titled(page, "Før du svarer")
     assert "Det er frivilligt at svare" in page.content()
     accessible(page)
     page.get_by_role("button", name="Ja, jeg vil gerne være med").click()
 
-    assert page.get_by_text("Spørgsmål 1 af 7").is_visible()
-    assert heading(page) == "Har Anna nogen at tale med og være sammen med i hverdagen?"
+    see(page, "Spørgsmål 1 af 7")
+    titled(page, "Har Anna nogen at tale med og være sammen med i hverdagen?")
     accessible(page)
     # By keyboard alone: the skip link first, then into the page, visibly focused.
     page.keyboard.press("Tab")
@@ -127,31 +138,32 @@ def test_a_relative_answers_the_whole_survey_in_the_browser(page: Page, site: Li
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     page.keyboard.press("Enter")
 
-    assert page.get_by_text("Spørgsmål 2 af 7").is_visible()
+    see(page, "Spørgsmål 2 af 7")
     page.get_by_role("button", name="Spring over").click()
-    assert page.get_by_text("Spørgsmål 3 af 7").is_visible()
+    see(page, "Spørgsmål 3 af 7")
     page.get_by_role("button", name="Tilbage").click()
-    assert page.get_by_text("Spørgsmål 2 af 7").is_visible()
-    assert page.get_by_role("button", name="Spring over (dit svar)").is_visible()
+    see(page, "Spørgsmål 2 af 7")
+    see(page, "(dit svar)")
     page.get_by_role("button", name="Tilfreds", exact=False).first.click()
 
     # Half way: reload, and the survey is where it was.
-    assert page.get_by_text("Spørgsmål 3 af 7").is_visible()
+    see(page, "Spørgsmål 3 af 7")
     page.reload()
-    assert page.get_by_text("Spørgsmål 3 af 7").is_visible()
+    see(page, "Spørgsmål 3 af 7")
 
     page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_text("Question 3 of 7").is_visible()
+    see(page, "Question 3 of 7")
     accessible(page)
-    while page.get_by_text(re.compile(r"Question \d of 7")).count():
+    for number in range(3, 8):
+        see(page, f"Question {number} of 7")
         page.locator("button.answer").first.click()
 
-    assert heading(page) == "Is there anything else you would like to tell us?"
+    titled(page, "Is there anything else you would like to tell us?")
     accessible(page)
     page.get_by_label(re.compile("Your comment")).fill("The staff are kind.")
     page.get_by_role("button", name="Send the comment and finish").click()
-    assert heading(page) == "Thank you for your answers! 🌷"
+    titled(page, "Thank you for your answers! 🌷")
     accessible(page)
 
     async def stored() -> tuple[dict[str, tuple[str, str]], list[str]]:
@@ -180,52 +192,52 @@ def test_another_person_deletes_their_data_in_the_browser(page: Page, site: Live
     page.get_by_role("button", name="Ofte").click()
     before = site.run(people())
     page.get_by_role("link", name="Se, hvad vi har gemt om dig").click()
-    assert heading(page) == "Det har vi gemt om dig"
-    assert page.get_by_text("Du svarer som pårørende til Karl").is_visible()
+    titled(page, "Det har vi gemt om dig")
+    see(page, "Du svarer som pårørende til Karl")
     accessible(page)
     page.get_by_role("link", name="Slet dine data").first.click()
-    assert heading(page) == "Slet dine data"
+    titled(page, "Slet dine data")
     accessible(page)
     page.get_by_role("button", name="Ja, slet mine data").click()
-    assert heading(page) == "Dine data er slettet"
+    titled(page, "Dine data er slettet")
     accessible(page)
     assert site.run(people()) == before - 1
     page.goto(f"{site.url}/svar")
-    assert heading(page) == "Siden er udløbet"
+    titled(page, "Siden er udløbet")
     accessible(page)
 
 
 def test_every_other_page_is_accessible(page: Page, site: LiveSite) -> None:
     """The pages the journeys above do not show."""
     page.goto(f"{site.url}/kode")
-    assert heading(page) == "Skriv koden fra dit brev"
+    titled(page, "Skriv koden fra dit brev")
     accessible(page)
     page.get_by_label("Koden fra dit brev").fill("ABCD-EFGH-JK")
     page.get_by_role("button", name="Fortsæt").click()
-    assert page.get_by_text("Den kode kender vi ikke").is_visible()
+    see(page, "Den kode kender vi ikke")
     accessible(page)
     page.goto(f"{site.url}/l/{'A' * 32}")
-    assert heading(page) == "Det link kender vi ikke"
+    titled(page, "Det link kender vi ikke")
     accessible(page)
     page.goto(f"{site.url}/ingen-side")
-    assert heading(page) == "Siden findes ikke"
+    titled(page, "Siden findes ikke")
     accessible(page)
 
     page.goto(f"{site.url}/l/{letter_for(site, 'Bodil')}")
     page.get_by_role("link", name="Svar her").click()
     page.get_by_role("button", name="Ja, jeg vil gerne være med").click()
     page.get_by_role("link", name="Få ikke flere spørgeskemaer").click()
-    assert heading(page) == "Ingen flere spørgeskemaer"
+    titled(page, "Ingen flere spørgeskemaer")
     accessible(page)
     page.get_by_role("button", name="Ja, send mig ikke flere spørgeskemaer").click()
-    assert heading(page) == "Du får ikke flere spørgeskemaer"
+    titled(page, "Du får ikke flere spørgeskemaer")
     accessible(page)
     page.get_by_role("button", name="Jeg vil gerne være med igen").click()
-    assert page.get_by_text("Spørgsmål 1 af 7").is_visible()
+    see(page, "Spørgsmål 1 af 7")
     # A long comment is refused with its words kept.
     for _ in range(7):
         page.get_by_role("button", name="Spring over").click()
     page.get_by_label(re.compile("Din kommentar")).fill("ord " * 400)
     page.get_by_role("button", name="Send kommentaren, og afslut").click()
-    assert page.get_by_text("Din kommentar er for lang").is_visible()
+    see(page, "Din kommentar er for lang")
     accessible(page)
