@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,7 +22,7 @@ def municipality(sessions: async_sessionmaker[AsyncSession]) -> Municipality:
 @pytest.fixture
 async def client(
     database_url: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[TestClient[object, object]]:
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """A browser-like client (it keeps cookies) of the pages, served over HTTP."""
     app = build_web_app(web_settings(database_url), sessions, engine)
     async with TestClient(TestServer(app)) as test_client:

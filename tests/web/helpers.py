@@ -31,8 +31,8 @@ def web_settings(database_url: str, *, public_url: str = "http://127.0.0.1") -> 
         contact="Ældreservice, tlf. 70 11 22 33",
         bot_username=BOT_USERNAME,
         public_url=public_url,
-        link_secret=LINK_SECRET,  # type: ignore[arg-type]
-        web_session_secret=SESSION_SECRET,  # type: ignore[arg-type]
+        link_secret=LINK_SECRET,
+        web_session_secret=SESSION_SECRET,
     )
 
 

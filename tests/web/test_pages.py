@@ -3,6 +3,7 @@ pages said: on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,7 +29,7 @@ from tests.web.helpers import (
     value_of_button,
 )
 
-Client = TestClient[object, object]
+Client = TestClient[web.Request, web.Application]
 SCALE_HYP5 = ["Altid", "Ofte", "Nogle gange", "Sjældent", "Aldrig", "Ved ikke", "Spring over"]
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,7 +16,7 @@ from storage.types import utcnow
 from tests.web.helpers import Municipality, csrf_of, h1_of, read, web_settings
 from web.app import build_web_app
 
-Client = TestClient[object, object]
+Client = TestClient[web.Request, web.Application]
 
 
 async def test_every_post_needs_the_sessions_csrf_token(client: Client) -> None:
@@ -26,7 +27,9 @@ async def test_every_post_needs_the_sessions_csrf_token(client: Client) -> None:
         assert response.status == 403
         assert h1_of(await read(response)) == "Siden var for gammel"
     # Another browser (no cookie) with a token copied from this page is refused too.
-    async with TestClient(TestServer(client.server.app)) as stranger:  # type: ignore[arg-type]
+    app = client.app
+    assert app is not None
+    async with TestClient(TestServer(app)) as stranger:
         response = await stranger.post("/kode", data={"kode": "x", "csrf": token})
         assert response.status == 403
     accepted = await client.post("/kode", data={"kode": "nonsense", "csrf": token})
