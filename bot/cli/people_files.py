@@ -54,6 +54,7 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
             "CONTACT is not set: a letter must say whom to call, "
             "e.g. CONTACT='Ældreservice, tlf. 70 11 22 33'"
         )
+    public_url, secret = settings.require_letter_links()
     username = asyncio.run(_bot_username(settings))
 
     async def go(session: AsyncSession) -> tuple[str, letters.LetterBatch]:
@@ -64,6 +65,8 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
             RoundAudience(args.audience),
             bot_username=username,
             ttl=settings.invite_ttl,
+            secret=secret,
+            public_url=public_url,
         )
         # Written before the commit: a file that cannot be written leaves the old invites.
         _write(args.output, _render(batch, args, settings))
