@@ -72,7 +72,8 @@ class LetterBatch:
     already_joined: int  # citizens and relatives left out because they joined before
 
 
-def _roles(audience: RoundAudience) -> list[InviteRole]:
+def roles_of(audience: RoundAudience) -> list[InviteRole]:
+    """Whose letters a round's audience means."""
     return {
         RoundAudience.CITIZENS: [InviteRole.CITIZEN],
         RoundAudience.RELATIVES: [InviteRole.RELATIVE],
@@ -106,7 +107,7 @@ async def issue_letters(
     letters: list[Letter] = []
     replaced = already_joined = 0
     for citizen in citizens:
-        for role in _roles(audience):
+        for role in roles_of(audience):
             wanted = 1 if role == InviteRole.CITIZEN else citizen.relatives_wanted
             joined = await _used_invites(session, citizen, role)
             count = max(wanted - joined, 0)
