@@ -37,6 +37,9 @@ def main() -> None:
         link=f"https://t.me/testrup_pejling_bot?start={TOKEN}",
         token=TOKEN,
         expires_at=datetime(2027, 3, 1, 12, tzinfo=UTC) + timedelta(days=1),
+        web_link=f"https://pejling.testrup.dk/l/{TOKEN}",
+        code="K7QM2XPA9D",
+        code_address="https://pejling.testrup.dk/kode",
     )
     document = pypdfium2.PdfDocument(render_letters_pdf([letter], SENDER, args.lang))
     try:

@@ -1,4 +1,5 @@
-"""Files the municipality hands in and gets out: `import units|citizens`, `invite letters`."""
+"""Files the municipality hands in and gets out: `import units|citizens`, `invite letters`,
+`invite reminders`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from bot.config import Settings
 from storage.models import InviteRole, RoundAudience
 from surveys.errors import PejlingError
 from surveys.letters import invitations as letters
+from surveys.letters.reminders import ReminderBatch as reminders_batch
+from surveys.letters.reminders import reminder_letters
 from surveys.registry import importing, people
 
 # ---------------------------------------------------------------- import
@@ -54,6 +57,7 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
             "CONTACT is not set: a letter must say whom to call, "
             "e.g. CONTACT='Ældreservice, tlf. 70 11 22 33'"
         )
+    public_url, secret = settings.require_letter_links()
     username = asyncio.run(_bot_username(settings))
 
     async def go(session: AsyncSession) -> tuple[str, letters.LetterBatch]:
@@ -64,6 +68,8 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
             RoundAudience(args.audience),
             bot_username=username,
             ttl=settings.invite_ttl,
+            secret=secret,
+            public_url=public_url,
         )
         # Written before the commit: a file that cannot be written leaves the old invites.
         _write(args.output, _render(batch, args, settings))
@@ -80,7 +86,31 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _render(batch: letters.LetterBatch, args: argparse.Namespace, settings: Settings) -> bytes:
+def cmd_reminders(args: argparse.Namespace, settings: Settings) -> None:
+    if not settings.contact:
+        raise PejlingError("CONTACT is not set: a letter must say whom to call")
+    public_url, secret = settings.require_letter_links()
+    username = asyncio.run(_bot_username(settings))
+
+    async def go(session: AsyncSession) -> reminders_batch:
+        batch = await reminder_letters(
+            session, args.round, bot_username=username, secret=secret, public_url=public_url
+        )
+        _write(args.output, _render(batch, args, settings))
+        return batch
+
+    batch = asyncio.run(_with_session(settings, go))
+    print(
+        f"{args.output}: {len(batch.letters)} reminder letters for round {args.round}: "
+        f"{batch.started} for people who began without finishing, {batch.never_opened} for "
+        "letters never opened (people with Telegram are reminded in the chat)",
+        file=sys.stderr,
+    )
+
+
+def _render(
+    batch: letters.LetterBatch | reminders_batch, args: argparse.Namespace, settings: Settings
+) -> bytes:
     if args.format == "csv":
         return letters.letters_csv(batch.letters)
     # ReportLab and qrcode load only for the command that draws letters.
@@ -157,3 +187,17 @@ def register(sub: Subcommands) -> None:
     )
     letter.add_argument("-o", "--output", required=True, help="the file to write, or - for stdout")
     letter.set_defaults(func=cmd_letters)
+
+    reminder = _subcommands_of(sub, "invite").add_parser(
+        "reminders",
+        help="printed reminders for a round's people without Telegram who have not finished",
+    )
+    reminder.add_argument("--round", required=True, type=int, help="the round's id")
+    reminder.add_argument("--lang", default="da", choices=["da", "en"])
+    reminder.add_argument(
+        "--format", default="pdf", choices=["pdf", "csv"], help="csv: the links for mail merge"
+    )
+    reminder.add_argument(
+        "-o", "--output", required=True, help="the file to write, or - for stdout"
+    )
+    reminder.set_defaults(func=cmd_reminders)

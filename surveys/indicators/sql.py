@@ -290,12 +290,15 @@ GROUP_COLUMNS = (
 """The columns ``answer_groups`` groups by, in order, as named in ``round_tallies``."""
 
 
-def answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
+def answer_groups(
+    survey: Survey, round_ids: Sequence[int], *, by_channel: bool = False
+) -> Select[Any]:
     """Every answer of the rounds counted by its delivery's dimensions, its item, kind
     and value, and two figures of its person: how many of the theme's items they
     answered (``answered``, NULL for an answer without a score) and, on the answer to
     the first T-ILS item of a person who answered all of them, their T-ILS sum
-    (``tils_total``, NULL elsewhere).
+    (``tils_total``, NULL elsewhere). ``by_channel`` splits the groups by the answers'
+    channel too (a last column before the count), as ``round_tallies`` keeps them.
 
     The person's figures come from one aggregate per delivery joined back to its
     answers, not from window functions: both databases stream that GROUP BY along the
@@ -328,7 +331,7 @@ def answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
             ((Answer.item_id == survey.tils_items[0].id) & complete, p.tils_total),
             else_=null(),
         )
-    columns = (
+    columns: tuple[Any, ...] = (
         Delivery.unit_id.label("unit_id"),
         Delivery.audience.label("audience"),
         Delivery.unit_kind.label("unit_kind"),
@@ -339,6 +342,8 @@ def answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
         answered.label("answered"),
         tils_total.label("tils_total"),
     )
+    if by_channel:
+        columns = (*columns, Answer.channel.label("channel"))
     return (
         select(*columns, func.count().label("count"))
         .join(Delivery, Delivery.id == Answer.delivery_id)
@@ -392,17 +397,26 @@ async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now:
     )
     await session.execute(delete(RoundTally).where(RoundTally.round_id == round_id))
     await session.execute(delete(RoundDeliveryTally).where(RoundDeliveryTally.round_id == round_id))
-    groups = answer_groups(survey, [round_id]).subquery()
+    groups = answer_groups(survey, [round_id], by_channel=True).subquery()
     await session.execute(
         insert(RoundTally).from_select(
-            ["round_id", *GROUP_COLUMNS, "count"],
+            ["round_id", *GROUP_COLUMNS, "channel", "count"],
             select(literal(round_id, Integer()), *groups.c),
         )
     )
-    d = _delivery_groups([round_id]).subquery()
+    d = _delivery_groups([round_id], by_channel=True).subquery()
     await session.execute(
         insert(RoundDeliveryTally).from_select(
-            ["round_id", "unit_id", "audience", "status", "proxy", "has_answers", "count"],
+            [
+                "round_id",
+                "unit_id",
+                "audience",
+                "status",
+                "proxy",
+                "has_answers",
+                "channel",
+                "count",
+            ],
             select(
                 literal(round_id, Integer()),
                 d.c.unit_id,
@@ -410,6 +424,7 @@ async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now:
                 d.c.status,
                 d.c.proxy,
                 d.c.has_answers == 1,
+                d.c.channel,
                 d.c.count,
             ),
         )
@@ -514,9 +529,10 @@ def _item_order(key: tuple[int, str, str, str, int | None, bool]) -> tuple[objec
     return (unit, audience, item_id, kind, -1 if value is None else value, proxy)
 
 
-def _delivery_groups(round_ids: Sequence[int]) -> Select[Any]:
+def _delivery_groups(round_ids: Sequence[int], *, by_channel: bool = False) -> Select[Any]:
     """Deliveries of the rounds by unit, audience, status, proxy flag and whether they
-    have answers (``has_answers`` 1 or 0), with their count."""
+    have answers (``has_answers`` 1 or 0), with their count; ``by_channel``: and by the
+    channel a delivery was completed by (before the count)."""
     # EXISTS probes the answers' (delivery, item) index once per delivery; it reads no
     # answer row, where grouping the answers by delivery read all of them.
     has_answers = case(
@@ -529,12 +545,15 @@ def _delivery_groups(round_ids: Sequence[int]) -> Select[Any]:
             Delivery.status.label("status"),
             Delivery.proxy.label("proxy"),
             has_answers,
+            Delivery.channel.label("channel"),
         )
         .where(_in_rounds(round_ids))
         .subquery("per_delivery")
     )
     d = per_delivery.c
-    columns = (d.unit_id, d.audience, d.status, d.proxy, d.has_answers)
+    columns: tuple[Any, ...] = (d.unit_id, d.audience, d.status, d.proxy, d.has_answers)
+    if by_channel:
+        columns = (*columns, d.channel)
     return select(*columns, func.count().label("count")).group_by(*columns)
 
 

@@ -7,6 +7,7 @@ questionnaire and storage; never an edge.
 """
 
 from surveys.journey.answering import (
+    Who,
     answer,
     begin,
     comment_text,
@@ -37,6 +38,22 @@ from surveys.journey.results import (
     Refusal,
     Step,
 )
+from surveys.journey.web import (
+    LinkKeys,
+    LinkOutcome,
+    Visitor,
+    open_web_code,
+    open_web_link,
+    web_accept_information,
+    web_answer,
+    web_back,
+    web_comment,
+    web_current,
+    web_resume,
+    web_set_locale,
+    web_stop,
+    web_visitor,
+)
 
 __all__ = [
     "DONT_KNOW",
@@ -45,10 +62,14 @@ __all__ = [
     "Finished",
     "InviteOutcome",
     "InviteResult",
+    "LinkKeys",
+    "LinkOutcome",
     "Outcome",
     "Question",
     "Refusal",
     "Step",
+    "Visitor",
+    "Who",
     "accept_information",
     "answer",
     "begin",
@@ -60,8 +81,19 @@ __all__ = [
     "next_step",
     "open_delivery",
     "open_invite",
+    "open_web_code",
+    "open_web_link",
     "resume",
     "set_locale",
     "step_of",
     "stop",
+    "web_accept_information",
+    "web_answer",
+    "web_back",
+    "web_comment",
+    "web_current",
+    "web_resume",
+    "web_set_locale",
+    "web_stop",
+    "web_visitor",
 ]

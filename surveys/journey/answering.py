@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import (
     OPEN_DELIVERY_STATUSES,
     AnswerKind,
+    Channel,
     Citizen,
     Comment,
     Delivery,
@@ -44,20 +45,52 @@ log = logging.getLogger(__name__)
 NOT_YET_SENT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
+@dataclass(frozen=True)
+class Who:
+    """Who acts, and by which channel: a Telegram account (on behalf of any of its
+    respondents), or one respondent on the web pages."""
+
+    channel: Channel
+    account_id: int | None = None
+    respondent_id: int | None = None
+
+    @classmethod
+    def telegram(cls, account: TelegramAccount) -> Who:
+        """A Telegram user, who owns the deliveries of every respondent of the account."""
+        return cls(Channel.TELEGRAM, account_id=account.id)
+
+    @classmethod
+    def web(cls, respondent_id: int) -> Who:
+        """A person on the web pages, who owns their one respondent's deliveries."""
+        return cls(Channel.WEB, respondent_id=respondent_id)
+
+    def owns(self, account_id: int | None, respondent_id: int | None) -> bool:
+        """Whether a delivery of this respondent (with this account) is theirs."""
+        if self.account_id is not None:
+            return account_id == self.account_id
+        return respondent_id is not None and respondent_id == self.respondent_id
+
+
 # ---------------------------------------------------------------- where the person is
 
 
 async def open_delivery(
-    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+    session: AsyncSession, account: TelegramAccount | Who, now: datetime | None = None
 ) -> Delivery | None:
     """The survey this person is in the middle of (the one touched last)."""
     now = now or utcnow()
+    who = account if isinstance(account, Who) else Who.telegram(account)
+    mine = (
+        Respondent.account_id == who.account_id
+        if who.account_id is not None
+        else Delivery.respondent_id == who.respondent_id
+    )
     result = await session.execute(
         select(Delivery)
         .join(Respondent, Respondent.id == Delivery.respondent_id)
         .join(Round, Round.id == Delivery.round_id)
         .where(
-            Respondent.account_id == account.id,
+            mine,
             Delivery.status.in_((*OPEN_DELIVERY_STATUSES, DeliveryStatus.PENDING)),
             is_open(now),
         )
@@ -77,7 +110,7 @@ async def open_delivery(
 
 
 async def next_step(
-    session: AsyncSession, account: TelegramAccount, now: datetime | None = None
+    session: AsyncSession, account: TelegramAccount | Who, now: datetime | None = None
 ) -> Step | None:
     """What to show this person now: their current question, or None."""
     delivery = await open_delivery(session, account, now)
@@ -113,7 +146,8 @@ class _Press:
     closed_at: datetime | None
     reminder_days: list[int]
     anonymous: bool
-    owner: int | None  # the account the delivery belongs to; None once its link is cut
+    respondent_id: int | None  # None once an anonymous round's link is cut
+    owner: int | None  # the Telegram account of the delivery's respondent, if any
     citizen_name: str | None
     answers: dict[str, str]  # item id -> "1".."K", DONT_KNOW or SKIP
 
@@ -141,6 +175,7 @@ def _press_statement(lock: bool) -> Select[Any]:
             d.audience,
             d.unit_kind,
             d.started_at,
+            d.respondent_id,
             r.survey_version_id,
             r.closes_at,
             r.closed_at,
@@ -183,6 +218,7 @@ async def _load_press(session: AsyncSession, delivery_id: int, *, lock: bool) ->
         closed_at=first.closed_at,
         reminder_days=list(first.reminder_days),
         anonymous=first.anonymous,
+        respondent_id=first.respondent_id,
         owner=first.account_id,
         citizen_name=first.first_name,
         answers={
@@ -236,7 +272,7 @@ async def _write_delivery(session: AsyncSession, press: _Press, values: dict[str
 
 async def _owned_press(
     session: AsyncSession,
-    account: TelegramAccount,
+    who: Who,
     delivery_id: int,
     index: int | None,
     now: datetime,
@@ -250,11 +286,14 @@ async def _owned_press(
         return None, {}, Outcome(refusal=Refusal.FINISHED)
     if press is not None and not press.open_at(now):
         return None, {}, Outcome(refusal=Refusal.CLOSED)
-    if press is None or press.owner != account.id:
+    if press is None or not who.owns(press.owner, press.respondent_id):
         log.warning(
-            "refused a button naming delivery %s that is not the presser's (account %s)",
+            "refused a %s press naming delivery %s that is not the presser's "
+            "(account %s, respondent %s)",
+            who.channel,
             delivery_id,
-            account.id,
+            who.account_id,
+            who.respondent_id,
         )
         return None, {}, Outcome(refusal=Refusal.NOT_YOURS)
     if press.status not in (*OPEN_DELIVERY_STATUSES, *NOT_YET_SENT):
@@ -275,12 +314,19 @@ async def _owned_press(
     return press, changes, None
 
 
+def _who(account: TelegramAccount | Who) -> Who:
+    return account if isinstance(account, Who) else Who.telegram(account)
+
+
 async def begin(
-    session: AsyncSession, account: TelegramAccount, delivery_id: int, now: datetime | None = None
+    session: AsyncSession,
+    account: TelegramAccount | Who,
+    delivery_id: int,
+    now: datetime | None = None,
 ) -> Outcome:
     """The 'start the survey' button of an invitation: show where the person stands."""
     now = now or utcnow()
-    press, changes, refusal = await _owned_press(session, account, delivery_id, None, now)
+    press, changes, refusal = await _owned_press(session, _who(account), delivery_id, None, now)
     if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
     await _write_delivery(session, press, changes)
@@ -289,7 +335,7 @@ async def begin(
 
 async def answer(
     session: AsyncSession,
-    account: TelegramAccount,
+    account: TelegramAccount | Who,
     delivery_id: int,
     index: int,
     choice: str,
@@ -303,7 +349,8 @@ async def answer(
     on PostgreSQL: the delivery read, the answer upsert, the delivery update.
     """
     now = now or utcnow()
-    press, changes, refusal = await _owned_press(session, account, delivery_id, index, now)
+    who = _who(account)
+    press, changes, refusal = await _owned_press(session, who, delivery_id, index, now)
     if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
     step = await _step(session, press)
@@ -330,10 +377,11 @@ async def answer(
             "item_id": step.item.id,
             "kind": kind,
             "value": value,
+            "channel": who.channel,
             "answered_at": now,
         },
         conflict=("delivery_id", "item_id"),
-        update=("kind", "value", "answered_at"),
+        update=("kind", "value", "channel", "answered_at"),
     )
     press.answers[step.item.id] = _choice_of(kind, value)
     if step.item.proxy_values:
@@ -349,7 +397,7 @@ async def answer(
 
 async def go_back(
     session: AsyncSession,
-    account: TelegramAccount,
+    account: TelegramAccount | Who,
     delivery_id: int,
     index: int,
     *,
@@ -357,7 +405,8 @@ async def go_back(
 ) -> Outcome:
     """The Back button: show the previous question again, with its answer marked."""
     now = now or utcnow()
-    press, changes, refusal = await _owned_press(session, account, delivery_id, index, now)
+    who = _who(account)
+    press, changes, refusal = await _owned_press(session, who, delivery_id, index, now)
     if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
     press.position = max(0, index - 1)
@@ -368,16 +417,18 @@ async def go_back(
 
 async def finish(
     session: AsyncSession,
-    account: TelegramAccount,
+    account: TelegramAccount | Who,
     delivery_id: int,
-    index: int,
+    index: int | None,
     *,
     comment: str | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """End the survey at the comment step, with or without a comment."""
+    """End the survey at the comment step, with or without a comment (``index`` None:
+    wherever the delivery stands, which must be the comment step)."""
     now = now or utcnow()
-    press, changes, refusal = await _owned_press(session, account, delivery_id, index, now)
+    who = _who(account)
+    press, changes, refusal = await _owned_press(session, who, delivery_id, index, now)
     if press is None:
         return refusal or Outcome(refusal=Refusal.CLOSED)
     step = await _step(session, press)
@@ -397,17 +448,23 @@ async def finish(
                 conflict=("delivery_id",),
                 update=("text", "created_at"),
             )
-    changes.update(status=DeliveryStatus.COMPLETED, completed_at=now, updated_at=now)
+    changes.update(
+        status=DeliveryStatus.COMPLETED, completed_at=now, channel=who.channel, updated_at=now
+    )
     if press.anonymous:
         # An anonymous round forgets who gave these answers the moment they are complete
         # (the participants list still prevents a second invitation).
         changes["respondent_id"] = None
     await _write_delivery(session, press, changes)
-    return Outcome(shown=Finished(press.delivery_id, await next_step(session, account, now)))
+    return Outcome(shown=Finished(press.delivery_id, await next_step(session, who, now)))
 
 
 async def comment_text(
-    session: AsyncSession, account: TelegramAccount, text: str, *, now: datetime | None = None
+    session: AsyncSession,
+    account: TelegramAccount | Who,
+    text: str,
+    *,
+    now: datetime | None = None,
 ) -> Outcome:
     """Free text from the person: a comment if they are at the comment step."""
     now = now or utcnow()

@@ -18,6 +18,7 @@ from storage.models import (
     Staff,
     TelegramAccount,
     Unit,
+    WebAccount,
 )
 from storage.types import utcnow
 from surveys.fieldwork.rounds import enrol_respondent
@@ -73,6 +74,17 @@ async def open_invite(
     refusal = None
     if invite is None:
         refusal = InviteOutcome.UNKNOWN
+    elif invite.used_at is not None and invite.respondent_id is not None:
+        # A letter first opened on the web: the same person, now in Telegram.
+        if citizen is None or citizen.status != CitizenStatus.ACTIVE:
+            refusal = InviteOutcome.EXPIRED
+        else:
+            attached = await _attach_to_web_respondent(
+                session, invite, telegram_user_id=telegram_user_id, chat_id=chat_id, now=now
+            )
+            if attached is not None:
+                return attached
+            refusal = InviteOutcome.USED
     elif invite.used_at is not None:
         refusal = InviteOutcome.USED
     elif invite.expires_at <= now or (
@@ -116,8 +128,64 @@ async def open_invite(
     respondent = Respondent(kind=invite.role, citizen_id=citizen.id, account_id=account.id)
     session.add(respondent)
     await session.flush()
+    # The letter's web link keeps leading to this person (surveys.journey.web).
+    invite.respondent_id = respondent.id
     if account.informed_at is not None:
         await enrol_respondent(session, respondent, now=now)
+    return InviteResult(
+        InviteOutcome.RESPONDENT,
+        account=account,
+        needs_information=account.informed_at is None,
+        unit_name=unit.name if unit else None,
+        role=invite.role,
+    )
+
+
+async def _attach_to_web_respondent(
+    session: AsyncSession,
+    invite: Invite,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    now: datetime,
+) -> InviteResult | None:
+    """Attach a Telegram account to the respondent who opened this letter on the web, so
+    they continue where they stopped; None when the respondent has a Telegram account."""
+    taken = await session.scalar(
+        select(Respondent.account_id).where(Respondent.id == invite.respondent_id)
+    )
+    if taken is not None:
+        return None
+    account = await find_account(session, telegram_user_id)
+    if account is None:
+        account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=chat_id)
+        session.add(account)
+        await session.flush()
+    # Guarded, so two Telegram users cannot both take the same person.
+    claimed = await session.execute(
+        update(Respondent)
+        .where(Respondent.id == invite.respondent_id, Respondent.account_id.is_(None))
+        .values(account_id=account.id)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    account.chat_id = chat_id
+    account.stopped_at = None
+    web = await session.scalar(
+        select(WebAccount).where(WebAccount.respondent_id == invite.respondent_id)
+    )
+    if web is not None:
+        # Information accepted (and a language chosen) on the web counts in Telegram too.
+        account.informed_at = account.informed_at or web.informed_at
+        account.locale = account.locale or web.locale
+        web.stopped_at = None
+    await session.flush()
+    respondent = await session.get(Respondent, invite.respondent_id)
+    assert respondent is not None
+    if account.informed_at is not None:
+        await enrol_respondent(session, respondent, now=now)
+    unit = await session.get(Unit, invite.unit_id) if invite.unit_id else None
     return InviteResult(
         InviteOutcome.RESPONDENT,
         account=account,

@@ -50,9 +50,12 @@ Step = Question | CommentPrompt
 
 @dataclass(frozen=True)
 class Finished:
-    """The survey is done; ``next_step`` is another open survey for the same person."""
+    """The survey is done; ``next_step`` is another open survey for the same person.
 
-    delivery_id: int
+    ``delivery_id`` is None when an anonymous round no longer knows which delivery was
+    theirs (the web pages asking later whether the person has finished)."""
+
+    delivery_id: int | None
     next_step: Step | None
 
 

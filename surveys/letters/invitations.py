@@ -20,12 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Citizen, CitizenStatus, Invite, InviteRole, RoundAudience, Unit
 from storage.types import utcnow
 from surveys.clock import DANISH_TIME
-from surveys.registry.invites import deep_link, issue_invites
+from surveys.registry.invites import (
+    code_address,
+    deep_link,
+    format_code,
+    issue_invites,
+    web_link,
+)
 
 
 @dataclass(frozen=True)
 class Letter:
-    """One printed invitation: who it is for and the link it carries."""
+    """One printed invitation: who it is for, and the links and code it carries.
+
+    ``link`` opens the bot in Telegram; ``web_link`` (printed, and in the QR code) opens
+    the landing page offering "Svar her" and "Åbn i Telegram"; ``code`` can be typed at
+    ``code_address`` instead.
+    """
 
     role: InviteRole  # citizen or relative
     unit_name: str
@@ -36,6 +47,15 @@ class Letter:
     link: str
     token: str
     expires_at: datetime
+    web_link: str
+    code: str  # without dashes; ``printed_code`` is how it is printed
+    code_address: str
+    reminder: bool = False  # a reminder letter, printed for someone who has not answered
+
+    @property
+    def printed_code(self) -> str:
+        """The short code in groups, e.g. ``K7QM-2XPA-9D``."""
+        return format_code(self.code)
 
     @property
     def last_day(self) -> date:
@@ -52,7 +72,8 @@ class LetterBatch:
     already_joined: int  # citizens and relatives left out because they joined before
 
 
-def _roles(audience: RoundAudience) -> list[InviteRole]:
+def roles_of(audience: RoundAudience) -> list[InviteRole]:
+    """Whose letters a round's audience means."""
     return {
         RoundAudience.CITIZENS: [InviteRole.CITIZEN],
         RoundAudience.RELATIVES: [InviteRole.RELATIVE],
@@ -67,10 +88,13 @@ async def issue_letters(
     *,
     bot_username: str,
     ttl: timedelta,
+    secret: bytes,
+    public_url: str,
     now: datetime | None = None,
 ) -> LetterBatch:
     """Fresh invites for every active citizen of a unit (and as many relatives as each
-    citizen has asked for), replacing their earlier unused ones."""
+    citizen has asked for), replacing their earlier unused ones. Each letter's token and
+    code are derived from LINK_SECRET (``secret``), so reminders can print them again."""
     now = now or utcnow()
     citizens = (
         await session.execute(
@@ -83,7 +107,7 @@ async def issue_letters(
     letters: list[Letter] = []
     replaced = already_joined = 0
     for citizen in citizens:
-        for role in _roles(audience):
+        for role in roles_of(audience):
             wanted = 1 if role == InviteRole.CITIZEN else citizen.relatives_wanted
             joined = await _used_invites(session, citizen, role)
             count = max(wanted - joined, 0)
@@ -92,7 +116,13 @@ async def issue_letters(
             if count == 0:
                 continue
             issued = await issue_invites(
-                session, role, ttl=ttl, count=count, citizen_id=citizen.id, now=now
+                session,
+                role,
+                ttl=ttl,
+                count=count,
+                citizen_id=citizen.id,
+                now=now,
+                secret=secret,
             )
             letters.extend(
                 Letter(
@@ -105,6 +135,9 @@ async def issue_letters(
                     link=deep_link(bot_username, invite.token),
                     token=invite.token,
                     expires_at=now + ttl,
+                    web_link=web_link(public_url, invite.token),
+                    code=invite.code or "",
+                    code_address=code_address(public_url),
                 )
                 for number, invite in enumerate(issued, start=1)
             )
@@ -145,13 +178,16 @@ CSV_COLUMNS = (
     "letter",
     "letters",
     "link",
+    "web_link",
+    "code",
+    "code_address",
     "valid_until",
 )
 
 
 def letters_csv(letters: Sequence[Letter]) -> bytes:
-    """The letters' links for mail merge: semicolon-separated UTF-8 with a byte order
-    mark, which Danish Excel and Word open as they are."""
+    """The letters' links and codes for mail merge: semicolon-separated UTF-8 with a byte
+    order mark, which Danish Excel and Word open as they are."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -165,6 +201,9 @@ def letters_csv(letters: Sequence[Letter]) -> bytes:
                 letter.number,
                 letter.of,
                 letter.link,
+                letter.web_link,
+                letter.printed_code,
+                letter.code_address,
                 letter.last_day.isoformat(),
             ]
         )

@@ -1,8 +1,10 @@
 """The printed invitation letter: one A4 page per invite, in plain Danish (or English).
 
-Large type (body 14 pt), a QR code over 6 cm wide with the deep link, and the link
-written out. The QR code comes from ``qrcode``, the page from ReportLab; the texts go
-through the gettext catalog, so the English letter is the catalog's translation.
+Large type (body 14 pt), a QR code over 6 cm wide with the letter's web address (a page
+offering "Svar her" and "Åbn i Telegram"), that address written out, and a short code to
+type at ``<PUBLIC_URL>/kode`` for those without a camera. Telegram is not needed. The QR
+code comes from ``qrcode``, the page from ReportLab; the texts go through the gettext
+catalog, so the English letter is the catalog's translation.
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def _page(
         intro = _(
             "{municipality} vil gerne vide, hvordan du oplever den hjælp og pleje, {name} får, "
             "og hvordan du selv bliver mødt. Derfor beder vi dig svare på nogle få spørgsmål "
-            "på din telefon. Det tager 2-3 minutter."
+            "på din telefon, tablet eller computer. Det tager 2-3 minutter."
         )
         voluntary = _(
             "Du bestemmer selv, om du vil svare. Det ændrer ikke noget ved hjælpen til {name}, "
@@ -150,7 +152,8 @@ def _page(
         headline = _("Hvordan oplever du hjælpen?")
         intro = _(
             "{municipality} vil gerne vide, hvordan du oplever den hjælp og pleje, du får. "
-            "Derfor beder vi dig svare på nogle få spørgsmål på din telefon. "
+            "Derfor beder vi dig svare på nogle få spørgsmål på din telefon, tablet eller "
+            "computer. "
             "Det tager 2-3 minutter."
         )
         voluntary = _(
@@ -161,31 +164,33 @@ def _page(
     steps = [
         p(
             _(
-                "Du skal have appen Telegram på din telefon. Den er gratis. Du finder den i "
-                "App Store (iPhone) eller Google Play (Android)."
+                "Åbn kameraet på din telefon eller tablet, hold det over den firkantede "
+                "kode, og tryk på linket."
             ),
             STEP,
             "1.",
         ),
         p(
             _(
-                "Åbn kameraet på telefonen, og hold det over den firkantede kode. "
-                "Tryk på linket, der kommer frem."
+                "Tryk på »Svar her«. Du behøver ikke Telegram, men har du det, kan du "
+                "trykke på »Åbn i Telegram«."
             ),
             STEP,
             "2.",
         ),
+    ]
+    # Beside the QR code, under the steps: the code, for those without a camera.
+    steps += [
         p(
             _(
-                "Telegram åbner kommunens automatiske spørgeskema. Tryk på Start, "
-                "og svar på spørgsmålene."
-            ),
-            STEP,
-            "3.",
+                "Intet kamera? Gå ind på {address} på en telefon, tablet eller computer, "
+                "og skriv koden:"
+            ).replace("{address}", "<b>" + escape(letter.code_address) + "</b>")
         ),
+        _code(letter.printed_code),
     ]
     how_to = Table(
-        [[_qr_image(letter.link), steps]],
+        [[_qr_image(letter.web_link), steps]],
         colWidths=[QR_COLUMN, width - QR_COLUMN],
         style=TableStyle(
             [
@@ -195,6 +200,24 @@ def _page(
             ]
         ),
     )
+    if letter.reminder:
+        headline = _("Husk at svare: hvordan oplever du hjælpen?")
+        if relative:
+            headline = _("Husk at svare: hvordan oplever du hjælpen til {name}?")
+        intro = _(
+            "For nylig fik du et brev fra {municipality} med nogle få spørgsmål. Vi har ikke "
+            "fået dine svar endnu. Har du allerede svaret, skal du ikke gøre mere. "
+            "Det tager 2-3 minutter."
+        )
+        validity = _(
+            "Brevet er personligt. Linket og koden er de samme som i det første brev, og du "
+            "fortsætter, hvor du slap. Svar senest {date}."
+        )
+    else:
+        validity = _(
+            "Brevet er personligt. Tag linket eller koden i brug senest {date}. Derefter "
+            "fører de dig altid tilbage til dine egne svar, så længe du er med."
+        )
 
     page: list[Flowable] = [p("{municipality}", SENDER), Spacer(1, 0.2 * cm)]
     if greeting:
@@ -212,20 +235,26 @@ def _page(
         ),
         p(_("Sådan svarer du"), HEADING),
         how_to,
-        p(_("Du kan også skrive linket i telefonens browser:")),
-        _link(letter.link, width),
+        *_link(_("Eller skriv linket:"), letter.web_link, width),
         lead(
             _("Vil du ikke være med?"),
             _(
-                "Så skal du ikke gøre noget. Du kan altid stoppe: skriv /stop i chatten, så får "
-                "du ikke flere spørgeskemaer. Skriv /slet, så sletter vi dine svar."
+                "Så skal du ikke gøre noget. Du kan altid stoppe eller få dine svar slettet: "
+                "på siden med spørgsmålene, eller med /stop og /slet i Telegram."
             ),
         ),
         lead(_("Har du spørgsmål?"), _("Kontakt {contact}.")),
-        p(_("Brevet er personligt. Linket kan bruges én gang og virker til og med {date}.")),
+        p(validity),
         Paragraph(_staff_line(letter, _), STAFF),
     ]
     return page
+
+
+def _code(code: str) -> Paragraph:
+    style = ParagraphStyle(
+        "code", parent=BODY, fontName=LINK_FONT, fontSize=20, leading=24, spaceAfter=6
+    )
+    return Paragraph(escape(code), style)
 
 
 def _staff_line(letter: Letter, _: Callable[[str], str]) -> str:
@@ -252,9 +281,18 @@ def _qr_image(link: str) -> Image:
     return Image(png, width=size, height=size)
 
 
-def _link(link: str, width: float) -> Paragraph:
+def _link(lead: str, link: str, width: float) -> list[Flowable]:
+    # The link in the largest type that fits beside the lead-in, else on a line of its own:
+    # a link broken over two lines cannot be typed.
+    width -= 12  # the frame's padding
+    room = width - stringWidth(lead + " ", BODY.fontName, BODY_SIZE)
+    size = next((s for s in LINK_SIZES if stringWidth(link, LINK_FONT, s) <= room), None)
+    if size is not None:
+        style = ParagraphStyle("link", parent=BODY, spaceAfter=8)
+        font = f'<font name="{LINK_FONT}" size="{size}">{escape(link)}</font>'
+        return [Paragraph(f"{escape(lead)} {font}", style)]
     size = next((s for s in LINK_SIZES if stringWidth(link, LINK_FONT, s) <= width), LINK_SIZES[-1])
     style = ParagraphStyle(
         "link", parent=BODY, fontName=LINK_FONT, fontSize=size, leading=size + 4, spaceAfter=8
     )
-    return Paragraph(escape(link), style)
+    return [Paragraph(escape(lead), BODY), Paragraph(escape(link), style)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -17,9 +18,11 @@ from surveys.letters import invitations as letters
 from surveys.letters.pdf import LetterSender, render_letters_pdf
 from surveys.registry import importing, people
 from surveys.registry.invites import find_invite
-from tests.letters_pdf import links_on, page_texts, scan_qr, type_sizes
+from tests.letters_pdf import codes_on, links_on, page_texts, scan_qr, type_sizes, web_links_on
 
 BOT = "pejling_test_bot"
+SECRET = b"a-test-link-secret-of-enough-length-0123456789"
+PUBLIC_URL = "https://pejling.testrup.dk"
 SENDER = LetterSender("Testrup Kommune", "Ældreservice, tlf. 70 11 22 33")
 CITIZENS = (
     "unit,first name,external reference,care kind,relatives\n"
@@ -44,7 +47,13 @@ async def print_letters(
 ) -> letters.LetterBatch:
     async with sessions() as session:
         batch = await letters.issue_letters(
-            session, unit, audience, bot_username=BOT, ttl=timedelta(days=60)
+            session,
+            unit,
+            audience,
+            bot_username=BOT,
+            ttl=timedelta(days=60),
+            secret=SECRET,
+            public_url=PUBLIC_URL,
         )
         await session.commit()
         return batch
@@ -119,10 +128,21 @@ async def test_the_links_as_csv_for_mail_merge(
     ]
     assert {r["recipient"] for r in rows} == {"relative"}
     assert [r["link"] for r in rows] == [letter.link for letter in batch.letters]
+    assert [r["web_link"] for r in rows] == [
+        f"{PUBLIC_URL}/l/{letter.token}" for letter in batch.letters
+    ]
+    assert [r["code"] for r in rows] == [letter.printed_code for letter in batch.letters]
+    assert all(
+        re.fullmatch(
+            r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{2}", r["code"]
+        )
+        for r in rows
+    )
+    assert {r["code_address"] for r in rows} == {f"{PUBLIC_URL}/kode"}
     assert rows[0]["valid_until"] == batch.letters[0].last_day.isoformat()
 
 
-def sample_letters() -> list[letters.Letter]:
+def sample_letters(reminder: bool = False) -> list[letters.Letter]:
     expires = utcnow() + timedelta(days=60)
     token = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
     return [
@@ -136,6 +156,10 @@ def sample_letters() -> list[letters.Letter]:
             f"https://t.me/{BOT}?start={token}",
             token,
             expires,
+            web_link=f"{PUBLIC_URL}/l/{token}",
+            code="K7QM2XPA9D",
+            code_address=f"{PUBLIC_URL}/kode",
+            reminder=reminder,
         ),
         letters.Letter(
             InviteRole.RELATIVE,
@@ -147,6 +171,10 @@ def sample_letters() -> list[letters.Letter]:
             f"https://t.me/a_rather_long_municipal_elder_bot?start={token[::-1]}",
             token[::-1],
             expires,
+            web_link=f"https://spoergeskema.frederiksberg-og-omegn.dk/l/{token[::-1]}",
+            code="0123456789",
+            code_address="https://spoergeskema.frederiksberg-og-omegn.dk/kode",
+            reminder=reminder,
         ),
     ]
 
@@ -162,19 +190,24 @@ def test_a_letter_is_one_page_in_large_plain_danish_with_a_qr_code_that_scans() 
         "Det er frivilligt.",
         "Det ændrer ikke noget ved din hjælp",
         "Der står ingen navne i vores rapporter",
-        "appen Telegram",
-        "App Store (iPhone) eller Google Play (Android)",
         "Åbn kameraet",
-        "kommunens automatiske spørgeskema",
-        "skriv /stop",
+        "Tryk på »Svar her«",
+        "Du behøver ikke Telegram",
+        "»Åbn i Telegram«",
+        f"Intet kamera? Gå ind på {PUBLIC_URL}/kode",
+        "K7QM-2XPA-9D",
+        "/stop og /slet i Telegram",
         "Kontakt Ældreservice, tlf. 70 11 22 33.",
         "Plejecenter Åbakken · ref. B-001",
     ]:
         assert words in citizen, words
-    assert links_on(citizen) == [sample[0].link]
+    assert links_on(citizen) == []  # no Telegram link: the web page offers both ways
+    assert web_links_on(citizen) == [sample[0].web_link]
+    assert codes_on(citizen) == ["K7QM-2XPA-9D"]
     assert "Til dig, der er pårørende Hvordan oplever du hjælpen til din pårørende?" in relative
     assert "ref. B-003 · pårørende, brev 2 af 2" in relative
-    assert links_on(relative) == [sample[1].link]
+    assert web_links_on(relative) == [sample[1].web_link]
+    assert codes_on(relative) == ["0123-4567-89"]
 
     # Body type is 14 pt or more; only the link and the note for the staff are smaller.
     staff_notes = [
@@ -183,11 +216,13 @@ def test_a_letter_is_one_page_in_large_plain_danish_with_a_qr_code_that_scans() 
     ]
     for page, (letter, note) in enumerate(zip(sample, staff_notes, strict=True)):
         sizes = type_sizes(pdf, page)
-        assert [text for size, text in sizes if size < 14] == [letter.link, note]
+        assert [text for size, text in sizes if size < 14] == [letter.web_link, note]
         assert min(size for size, _ in sizes) >= 9
         [code] = scan_qr(pdf, page)
-        assert code.text == letter.link
+        assert code.text == letter.web_link
         assert code.width_cm >= 6.0
+        # The code is printed large, to be read and typed.
+        assert [size for size, text in sizes if text == letter.printed_code] == [20]
 
 
 def test_the_english_letter_comes_from_the_catalog() -> None:
@@ -209,3 +244,17 @@ def test_long_names_and_contacts_still_give_one_page_per_letter() -> None:
         pages = page_texts(render_letters_pdf(sample_letters(), sender, lang))
         assert len(pages) == 2
         assert all(sender.contact in page for page in pages)
+
+
+def test_a_reminder_letter_says_so_and_carries_the_same_link_and_code() -> None:
+    sample = sample_letters(reminder=True)
+    pdf = render_letters_pdf(sample, SENDER, "da")
+    citizen, relative = page_texts(pdf)
+    assert "Husk at svare: hvordan oplever du hjælpen?" in citizen
+    assert "Vi har ikke fået dine svar endnu" in citizen
+    assert "Linket og koden er de samme som i det første brev" in citizen
+    assert web_links_on(citizen) == [sample[0].web_link]
+    assert codes_on(citizen) == ["K7QM-2XPA-9D"]
+    assert "Husk at svare: hvordan oplever du hjælpen til din pårørende?" in relative
+    [code] = scan_qr(pdf, 0)
+    assert code.text == sample[0].web_link
