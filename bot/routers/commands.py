@@ -153,8 +153,8 @@ async def my_data(
     if data.anonymous_rounds and data.anonymous_delete_by is not None:
         lines.append(
             _(
-                "Anonyme spørgeskemaer: {count}. Dine svar og kommentarer i dem kan ikke "
-                "længere kobles til dig og tælles ikke med her. De slettes senest {date}."
+                "Spørgeskemaer med anonyme svar: {count}. Dine svar og kommentarer i dem kan "
+                "ikke længere kobles til dig og tælles ikke med her. De slettes senest {date}."
             ).format(
                 count=number_text(data.anonymous_rounds, loc),
                 date=date_text(data.anonymous_delete_by, loc),
