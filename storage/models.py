@@ -432,9 +432,7 @@ class LanguageChoice(Base):
 
     __tablename__ = "language_choices"
 
-    telegram_user_id: Mapped[int] = mapped_column(
-        BigInteger, primary_key=True, autoincrement=False
-    )
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     locale: Mapped[str] = mapped_column(String(8))
     chosen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

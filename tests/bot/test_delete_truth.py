@@ -153,6 +153,7 @@ async def test_slet_leaves_no_row_that_names_the_person_and_says_what_stays(
     assert any(hit.startswith("comments.text") for hit in before)
 
     [prompt] = await person.send("/slet")
+    assert prompt.text is not None
     # What the prompt promises, read from its words.
     words = re.search(r"svar: (\d+), kommentarer: (\d+)", prompt.text)
     assert words is not None, prompt.text
