@@ -218,7 +218,8 @@ def _page(
             _("Vil du ikke være med?"),
             _(
                 "Så skal du ikke gøre noget. Du kan altid stoppe: skriv /stop i chatten, så får "
-                "du ikke flere spørgeskemaer. Skriv /slet, så sletter vi dine svar."
+                "du ikke flere spørgeskemaer. Skriv /slet, så sletter vi alt, der kan kobles "
+                "til dig."
             ),
         ),
         lead(_("Har du spørgsmål?"), _("Kontakt {contact}.")),

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dateutil.relativedelta import relativedelta
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -15,15 +14,19 @@ from storage.models import (
     Comment,
     Delivery,
     DeliveryStatus,
+    InviteFailure,
+    LanguageChoice,
     Respondent,
     RespondentKind,
     Round,
+    RoundParticipant,
     Staff,
     TelegramAccount,
     Unit,
     staff_units,
 )
 from surveys.indicators.sql import forget_tallies
+from surveys.privacy.retention import deleted_by
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,53 @@ class MyData:
     answers: int = 0
     comments: int = 0
     delete_by: datetime | None = None
+    # Rounds of which the person's answers (if any) are already cut from them: /slet
+    # cannot find those, the retention purge deletes them by ``anonymous_delete_by``.
+    anonymous_rounds: int = 0
+    anonymous_delete_by: datetime | None = None
+    failed_links: int = 0  # wrong invite links tried lately (kept a day)
+
+
+@dataclass(frozen=True)
+class Traces:
+    """What is kept about a Telegram user who has no account: a language chosen with
+    /sprog, and wrong invite links tried lately."""
+
+    locale: str | None
+    failed_links: int
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing at all is kept."""
+        return self.locale is None and self.failed_links == 0
+
+
+async def traces(session: AsyncSession, telegram_user_id: int) -> Traces:
+    """What is kept about a Telegram user without an account."""
+    locale = await session.scalar(
+        select(LanguageChoice.locale).where(LanguageChoice.telegram_user_id == telegram_user_id)
+    )
+    return Traces(locale, await _failed_links(session, telegram_user_id))
+
+
+async def _failed_links(session: AsyncSession, telegram_user_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(InviteFailure)
+        .where(InviteFailure.telegram_user_id == telegram_user_id)
+    )
+    return int(count or 0)
+
+
+async def forget_traces(session: AsyncSession, telegram_user_id: int) -> None:
+    """Delete every row that names a Telegram user outside ``telegram_accounts``: a
+    language chosen before joining and wrong invite links tried."""
+    await session.execute(
+        delete(LanguageChoice).where(LanguageChoice.telegram_user_id == telegram_user_id)
+    )
+    await session.execute(
+        delete(InviteFailure).where(InviteFailure.telegram_user_id == telegram_user_id)
+    )
 
 
 async def my_data(session: AsyncSession, account: TelegramAccount, retention_months: int) -> MyData:
@@ -83,7 +133,7 @@ async def my_data(session: AsyncSession, account: TelegramAccount, retention_mon
         select(func.count()).select_from(Comment).where(Comment.delivery_id.in_(mine))
     )
     last_close = await session.scalar(
-        select(func.max(Round.closes_at)).where(
+        select(func.max(func.coalesce(Round.closed_at, Round.closes_at))).where(
             Round.id.in_(
                 select(Delivery.round_id)
                 .join(Respondent, Respondent.id == Delivery.respondent_id)
@@ -91,6 +141,27 @@ async def my_data(session: AsyncSession, account: TelegramAccount, retention_mon
             )
         )
     )
+    # Anonymous rounds the person was invited to where no delivery is linked to them any
+    # more: they finished, or the round closed (the participants list is all that says
+    # they were there).
+    linked = (
+        select(Delivery.id)
+        .where(
+            Delivery.round_id == Round.id,
+            Delivery.respondent_id == RoundParticipant.respondent_id,
+        )
+        .exists()
+    )
+    cut = (
+        select(Round.id, func.coalesce(Round.closed_at, Round.closes_at).label("closed"))
+        .join(RoundParticipant, RoundParticipant.round_id == Round.id)
+        .join(Respondent, Respondent.id == RoundParticipant.respondent_id)
+        .where(and_(Respondent.account_id == account.id, Round.anonymous, ~linked))
+        .subquery()
+    )
+    anonymous, last_anonymous = (
+        await session.execute(select(func.count(cut.c.id.distinct()), func.max(cut.c.closed)))
+    ).one()
     return MyData(
         locale=account.locale,
         informed_at=account.informed_at,
@@ -100,17 +171,25 @@ async def my_data(session: AsyncSession, account: TelegramAccount, retention_mon
         surveys=surveys or 0,
         answers=answers or 0,
         comments=comments or 0,
-        delete_by=last_close + relativedelta(months=retention_months) if last_close else None,
+        delete_by=deleted_by(last_close, retention_months) if last_close else None,
+        anonymous_rounds=int(anonymous or 0),
+        anonymous_delete_by=(
+            deleted_by(last_anonymous, retention_months) if last_anonymous else None
+        ),
+        failed_links=await _failed_links(session, account.telegram_user_id),
     )
 
 
 async def delete_my_data(session: AsyncSession, account: TelegramAccount) -> None:
-    """/slet: delete every row that names this person.
+    """/slet: delete every row that names this person, at once.
 
-    Answers and comments go. A delivery stays only as an anonymous count (withdrawn,
-    no respondent) so a round's response rate stays honest. A citizen's own first
-    name is blanked; the citizen row stays as the municipality's anonymous key for
-    relatives' answers.
+    The account, staff roles, the language chosen and wrong links tried go, and the
+    answers and comments still linked to the person. A delivery stays only as an
+    anonymous count (withdrawn, no respondent, no times) so a round's response rate
+    stays honest. A citizen's own first name is blanked; the citizen row stays as the
+    municipality's anonymous key for relatives' answers. Answers already cut from the
+    person (an anonymous round they finished, or one that closed) cannot be found: they
+    go with the retention purge.
     """
     respondents = select(Respondent.id).where(Respondent.account_id == account.id)
     deliveries = select(Delivery.id).where(Delivery.respondent_id.in_(respondents))
@@ -121,7 +200,21 @@ async def delete_my_data(session: AsyncSession, account: TelegramAccount) -> Non
     await session.execute(
         update(Delivery)
         .where(Delivery.id.in_(deliveries))
-        .values(respondent_id=None, status=DeliveryStatus.WITHDRAWN, proxy=False)
+        .values(
+            respondent_id=None,
+            status=DeliveryStatus.WITHDRAWN,
+            proxy=False,
+            position=0,
+            attempts=0,
+            last_error=None,
+            claimed_at=None,
+            next_attempt_at=None,
+            reminders_sent=0,
+            next_reminder_at=None,
+            sent_at=None,
+            started_at=None,
+            completed_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     # A closed round's tally counted these answers: it goes too, to be counted again.
@@ -139,4 +232,5 @@ async def delete_my_data(session: AsyncSession, account: TelegramAccount) -> Non
     await session.execute(delete(Respondent).where(Respondent.account_id == account.id))
     await session.execute(delete(Staff).where(Staff.account_id == account.id))
     await session.execute(delete(TelegramAccount).where(TelegramAccount.id == account.id))
+    await forget_traces(session, account.telegram_user_id)
     session.expunge(account)
