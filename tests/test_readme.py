@@ -7,10 +7,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-FOLDERS = ("bot", "surveys", "storage", "standin", "demo", "locale", "tests", "bench")
-FOLDERS += ("scripts", "docs", ".ci")
+FOLDERS = {"bot", "surveys", "storage", "standin", "demo", "locale", "tests", "bench", "scripts"}
+FOLDERS |= {"docs", ".ci"}
 # A path of the repository anywhere in the README: in code, in a link, in prose.
-PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(map(re.escape, FOLDERS))})/[\w./<>*-]*)")
+PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(map(re.escape, sorted(FOLDERS)))})/[\w./<>*-]*)")
 # A bare name in the Layout block (``app.py``, ``cli/``), not a piece of a longer path.
 NAME = re.compile(r"(?<![\w./-])([\w-]+(?:/|\.py|\.yaml))(?![\w./-])")
 # Written by a run, never committed: a partial benchmark run's results.
