@@ -432,7 +432,8 @@ class Sender:
                     retry_after=RETRY_AFTER_FAULT * self.pause_scale,
                 )
                 await session.commit()
-            for outcome in outcomes:
-                self.metrics.messages.labels(
-                    kind=outcome.message.kind.value, outcome=OUTCOMES[outcome.result]
-                ).inc()
+                # Counted as soon as the database holds them, before anything else runs.
+                for outcome in outcomes:
+                    self.metrics.messages.labels(
+                        kind=outcome.message.kind.value, outcome=OUTCOMES[outcome.result]
+                    ).inc()

@@ -3,6 +3,9 @@ figures match what happened and what the database holds, and name no one."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
@@ -13,13 +16,17 @@ from prometheus_client.samples import Sample
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.config import Settings
 from bot.health import health_app
 from bot.metrics import Metrics
+from bot.standin import BotAPIStandIn
 from storage.db import create_engine, session_factory
 from storage.models import Citizen, Delivery, RoundAudience
 from surveys.clock import DANISH_TIME
 from surveys.outbox import ContactHours
-from tests.harness import BotHarness
+from tests.bot.test_cli import PEJLING, free_port
+from tests.bot.test_rounds import invitations
+from tests.harness import BOT_USERNAME, TOKEN, BotHarness
 
 
 class Scrape:
@@ -40,6 +47,20 @@ class Scrape:
         found = [s.value for s in self.samples() if s.name == name and s.labels == labels]
         assert len(found) == 1, f"{name}{labels}: {len(found)} samples"
         return found[0]
+
+
+async def recorded(harness: BotHarness, sent: int) -> None:
+    """Wait until the sender has recorded ``sent`` invitations (it records just after
+    Telegram took them, and the test may look in between)."""
+    async with asyncio.timeout(30):
+        while True:
+            async with harness.sessions() as session:
+                count = await session.scalar(
+                    select(func.count()).select_from(Delivery).where(Delivery.sent_at.is_not(None))
+                )
+            if count == sent:
+                return
+            await asyncio.sleep(0.05)
 
 
 async def scrape(engine: AsyncEngine, metrics: Metrics) -> Scrape:
@@ -158,3 +179,47 @@ async def test_a_database_away_is_counted_and_its_figures_left_out(engine: Async
     assert figures.value("pejling_database_errors_total", component="metrics") == 1
     assert "pejling_outbox_messages" not in figures.names()
     assert "pejling_rounds_open" not in figures.names()
+
+
+async def test_pejling_run_serves_metrics_beside_healthz(
+    standin: BotAPIStandIn, engine: AsyncEngine, settings: Settings
+) -> None:
+    # The municipality's side, written straight to the database; the bot is the process.
+    municipality = BotHarness(standin=standin, sessions=session_factory(engine), settings=settings)
+    unit = await municipality.unit()
+    people = await municipality.crowd(unit, 5, first_user_id=7_200_001)
+    await municipality.open_round(unit, RoundAudience.RELATIVES)
+    port = free_port()
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "BOT_TOKEN": TOKEN,
+        "BOT_USERNAME": BOT_USERNAME,
+        "TELEGRAM_API_URL": standin.url,
+        "SENDER_INTERVAL_SECONDS": "0.2",
+        "CONTACT_HOURS": "00-24",
+        "HEALTH_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        PEJLING, "run", env={**os.environ, **env}, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await standin.wait_for(lambda: len(invitations(standin)) == 5, timeout=30)
+        await standin.person(people[0]).press("Start spørgeskemaet")
+        await recorded(municipality, 5)
+        async with ClientSession() as client:
+            async with client.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.status == 200
+                figures = Scrape(await response.text())
+            async with client.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+                assert (await response.json())["sender"] == "ok"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert figures.value("pejling_sender_messages_total", kind="invitation", outcome="sent") == 5
+    assert figures.value("pejling_callback_query_duration_seconds_count", outcome="handled") == 1
+    assert figures.value("pejling_sender_leader") == 1
+    assert figures.value("pejling_rounds_open") == 1
+    assert figures.value("pejling_outbox_messages", kind="invitation", state="due") == 0
