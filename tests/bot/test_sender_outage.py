@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from aiohttp import ClientSession
@@ -166,7 +165,34 @@ async def test_a_400_fails_only_its_delivery_and_does_not_pause_the_sender(
     assert status == 200 and body["sender"] == "ok"
 
 
-def test_the_faulted_messages_wait_longer_than_any_pause() -> None:
-    from bot.sender import OUTAGE_BACKOFF
+async def test_one_message_telegram_keeps_failing_does_not_hold_up_the_rest(
+    harness: BotHarness,
+) -> None:
+    unit = await harness.unit()
+    poisoned, *others = await harness.crowd(unit, 40, first_user_id=610_000)
+    await harness.open_round(unit, RoundAudience.RELATIVES)
+    harness.standin.fail_next("sendMessage", status=500, count=1000, chat_id=poisoned)
+    sender = harness.sender()
+    report = await sender.run_once()
 
-    assert timedelta(seconds=OUTAGE_BACKOFF.max_delay) <= RETRY_AFTER_FAULT
+    # One pause, then a probe with another message, and the rest at full rate.
+    assert len(report.pauses) == 1 and sender.state == "ok"
+    assert set(invitations(harness.standin)) == set(others)
+    assert await statuses(harness) == Counter({DeliveryStatus.SENT: 39, DeliveryStatus.PENDING: 1})
+    async with harness.sessions() as session:
+        waiting = (
+            await session.execute(
+                select(Delivery.attempts, Delivery.last_error, Delivery.next_attempt_at).where(
+                    Delivery.status == DeliveryStatus.PENDING
+                )
+            )
+        ).one()
+    attempts_charged, reason, due_again = waiting
+    assert attempts_charged == 0 and "Internal Server Error" in reason
+    assert due_again is not None
+    # Not failed: once Telegram takes it, it goes out like any other.
+    harness.standin.clear_faults()
+    later = utcnow() + RETRY_AFTER_FAULT
+    sender.clock = lambda: later
+    assert (await sender.run_once()).sent == 1
+    assert invitations(harness.standin)[poisoned] == 1
