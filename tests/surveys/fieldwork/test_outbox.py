@@ -27,7 +27,7 @@ from storage.models import (
 )
 from surveys.fieldwork import outbox, rounds
 from surveys.fieldwork.outbox import (
-    MAX_ATTEMPTS,
+    RETRY_AFTER_FAULT,
     STALE_CLAIM,
     ContactHours,
     Kind,
@@ -375,8 +375,8 @@ async def test_outcomes_are_recorded_each_as_it_went(
     assert (d.status, d.last_error, d.next_attempt_at, d.attempts) == (
         DeliveryStatus.PENDING,
         "ServerDisconnectedError",
-        now + timedelta(seconds=2),
-        1,
+        now + RETRY_AFTER_FAULT,
+        0,
     )
     assert (e.status, e.attempts, e.last_error) == (DeliveryStatus.PENDING, 0, None)
     async with sessions() as session:
@@ -394,27 +394,30 @@ async def test_outcomes_are_recorded_each_as_it_went(
 
     # The one put back is due at once, the flaky one after its pause.
     assert [m.delivery_id for m in await _claim(sessions, 10, now)] == [e.id]
-    [retried] = await _claim(sessions, 10, now + timedelta(seconds=2))
-    assert (retried.delivery_id, retried.attempts) == (d.id, 2)
+    assert await _claim(sessions, 10, now + RETRY_AFTER_FAULT - timedelta(seconds=1)) == []
+    [retried] = await _claim(sessions, 10, now + RETRY_AFTER_FAULT)
+    assert (retried.delivery_id, retried.attempts) == (d.id, 1)
 
 
-async def test_a_retried_invitation_fails_for_good_after_the_last_attempt(
+async def test_a_temporary_fault_never_fails_an_invitation_while_its_round_is_open(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     [delivery_id] = await _round(sessions, 1)
     moment = T0 + timedelta(minutes=1)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+    for _ in range(10):
         [message] = await _claim(sessions, 10, moment)
-        assert message.attempts == attempt
+        assert message.attempts == 1  # nothing charged for the faults before
         await _record(sessions, [Outcome(message, Result.RETRY, "timeout")], moment)
-        moment += timedelta(seconds=2**attempt)
+        moment += RETRY_AFTER_FAULT
 
-    assert await _claim(sessions, 10, moment + timedelta(days=1)) == []
     [delivery] = await _deliveries(sessions, [delivery_id])
-    assert (delivery.status, delivery.last_error) == (
-        DeliveryStatus.FAILED,
-        f"gave up after {MAX_ATTEMPTS} attempts: timeout",
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        DeliveryStatus.PENDING,
+        0,
+        "timeout",
     )
+    [message] = await _claim(sessions, 10, moment)
+    assert message.delivery_id == delivery_id
 
 
 async def test_a_failed_or_retried_reminder_leaves_the_invitation_as_it_was(
@@ -442,13 +445,13 @@ async def test_a_failed_or_retried_reminder_leaves_the_invitation_as_it_was(
         None,
         "Bad Request: message is too long",
     )
-    # The retried reminder counts as not sent, and is due again five minutes on.
+    # The retried reminder counts as not sent, and is due again after the fault's pause.
     assert (b.status, b.reminders_sent, b.next_reminder_at) == (
         DeliveryStatus.SENT,
         0,
-        due + timedelta(minutes=5),
+        due + RETRY_AFTER_FAULT,
     )
-    [again] = await _claim(sessions, 10, due + timedelta(minutes=5))
+    [again] = await _claim(sessions, 10, due + RETRY_AFTER_FAULT)
     assert (again.delivery_id, again.reminder_number) == (second, 1)
 
 
