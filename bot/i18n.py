@@ -6,13 +6,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import TelegramAccount
 from surveys.clock import DANISH_TIME
+from surveys.journey import language_before_joining
 from surveys.questionnaire.translation import DOMAIN, LOCALE_DIR
 
 DEFAULT_LOCALE = "da"
@@ -31,11 +33,18 @@ def normalise_locale(code: str | None) -> str:
 
 
 class AccountI18nMiddleware(I18nMiddleware):
-    """Picks the language the person chose with /sprog; Danish until they choose."""
+    """Picks the language the person chose with /sprog (or on the information text);
+    Danish until they choose. Someone without an account yet may have chosen too."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         account: TelegramAccount | None = data.get("account")
-        return normalise_locale(account.locale if account else None)
+        if account is not None:
+            return normalise_locale(account.locale)
+        user: User | None = data.get("event_from_user")
+        session: AsyncSession | None = data.get("session")
+        if user is None or session is None:
+            return DEFAULT_LOCALE
+        return normalise_locale(await language_before_joining(session, user.id))
 
 
 def date_text(value: datetime, locale: str) -> str:

@@ -119,6 +119,9 @@ def information_screen(settings: Settings, locale: str) -> Screen:
         "og kun tal for hele enheden bliver tilbage.\n"
         "• Du kan altid se dine data (/mine_data), slette dem (/slet) "
         "eller sige nej tak til flere spørgeskemaer (/stop).\n"
+        "• Spørgeskemaerne er anonyme: når du har afsluttet et, eller det er lukket, kan "
+        "dine svar og kommentarer ikke længere kobles til dig. Så kan /slet heller ikke "
+        "finde dem; de slettes efter de {months} måneder som alle andre svar.\n"
         "• Kommunen er dataansvarlig. Spørgsmål: {contact}\n\n"
         "Vil du være med?"
     ).format(

@@ -477,6 +477,18 @@ class WebCodeFailure(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class LanguageChoice(Base):
+    """A language chosen with /sprog by a Telegram user who has not opened an invite yet:
+    used for their information text and moved to their account when they join, else
+    forgotten after a while (``storage.housekeeping``)."""
+
+    __tablename__ = "language_choices"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    locale: Mapped[str] = mapped_column(String(8))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled, so a redelivered update changes nothing."""
 

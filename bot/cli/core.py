@@ -308,8 +308,9 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
 
     report = asyncio.run(_with_session(settings, go))
     print(
-        f"purged data older than {months} months: {report.rounds} old round(s), "
-        f"{report.links_cut} answer link(s) cut, {report.comments} comment(s), "
+        f"purged data older than {months} months: {report.rounds} old round(s) "
+        f"({report.tallied} tallied first), {report.deliveries} delivery(ies), "
+        f"{report.answers} answer(s), {report.comments} comment(s), "
         f"{report.respondents} respondent(s), {report.accounts} Telegram account(s), "
         f"{report.citizens} citizen name(s), {report.invites} invite(s)"
     )

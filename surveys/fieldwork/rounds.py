@@ -18,6 +18,7 @@ from storage.models import (
     RespondentKind,
     Round,
     RoundAudience,
+    RoundDeliveryTally,
     RoundParticipant,
     SurveyVersion,
     TelegramAccount,
@@ -350,15 +351,18 @@ async def round_status(
     round_ = await session.get(Round, round_id)
     if round_ is None:
         raise PejlingError(f"there is no round {round_id}")
-    counts = dict(
-        (
-            await session.execute(
-                select(Delivery.status, func.count())
-                .where(Delivery.round_id == round_id)
-                .group_by(Delivery.status)
-            )
-        ).all()
+    # A tallied round has its deliveries counted (and past the retention period only
+    # that count is left); an open one is counted from its deliveries.
+    query = (
+        select(RoundDeliveryTally.status, func.sum(RoundDeliveryTally.count))
+        .where(RoundDeliveryTally.round_id == round_id)
+        .group_by(RoundDeliveryTally.status)
+        if round_.tallied_at is not None
+        else select(Delivery.status, func.count())
+        .where(Delivery.round_id == round_id)
+        .group_by(Delivery.status)
     )
+    counts = {status: int(n) for status, n in (await session.execute(query)).all()}
     names = await session.execute(
         select(Unit.name)
         .join(round_units, round_units.c.unit_id == Unit.id)

@@ -528,6 +528,7 @@ async def compute_report(
         keys=tuple(key for key in raw.keys if (key, None) in figures),
         comments=tuple(comment_rows),
         comments_included=comments,
+        purged_rounds=await sql.purged_rounds(session, selection.round_ids),
         baseline=baseline,
         audiences=audiences,
     )

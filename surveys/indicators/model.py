@@ -200,6 +200,9 @@ class Report:
     keys: tuple[FigureKey, ...]
     comments: tuple[CommentRow, ...] = ()
     comments_included: bool = True
+    # Rounds past the retention period: their comments were deleted with their answers,
+    # and their figures come from their tallies alone.
+    purged_rounds: tuple[int, ...] = ()
     baseline: Selection | None = None
     audiences: tuple[Audience, ...] = field(default=())
 

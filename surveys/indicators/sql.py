@@ -439,17 +439,38 @@ async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now:
 
 async def forget_tallies(session: AsyncSession, round_ids: Sequence[int]) -> None:
     """Drop the tallies of rounds whose answers or deliveries changed; reports count them from the
-    answers until the housekeeping job tallies them again."""
+    answers until the housekeeping job tallies them again.
+
+    A round whose deliveries the retention purge deleted keeps its tally whatever is
+    asked: it is all that is left of the round, and counting it again would give nothing.
+    """
+    ids = list(
+        await session.scalars(
+            select(Delivery.round_id).where(Delivery.round_id.in_(list(round_ids))).distinct()
+        )
+    )
+    if not ids:
+        return
     await session.execute(
         update(Round)
-        .where(Round.id.in_(list(round_ids)), Round.tallied_at.is_not(None))
+        .where(Round.id.in_(ids), Round.tallied_at.is_not(None))
         .values(tallied_at=None)
         .execution_options(synchronize_session=False)
     )
-    await session.execute(delete(RoundTally).where(RoundTally.round_id.in_(list(round_ids))))
-    await session.execute(
-        delete(RoundDeliveryTally).where(RoundDeliveryTally.round_id.in_(list(round_ids)))
+    await session.execute(delete(RoundTally).where(RoundTally.round_id.in_(ids)))
+    await session.execute(delete(RoundDeliveryTally).where(RoundDeliveryTally.round_id.in_(ids)))
+
+
+async def purged_rounds(session: AsyncSession, round_ids: Sequence[int]) -> tuple[int, ...]:
+    """Which of the rounds the retention purge emptied: counted deliveries, none left."""
+    counted = select(RoundDeliveryTally.round_id).where(
+        RoundDeliveryTally.round_id.in_(list(round_ids))
     )
+    left = select(Delivery.round_id).where(Delivery.round_id.in_(list(round_ids)))
+    rows = await session.scalars(
+        select(Round.id).where(Round.id.in_(counted), Round.id.not_in(left)).order_by(Round.id)
+    )
+    return tuple(rows)
 
 
 async def answer_tables(
@@ -592,6 +613,10 @@ async def units_of(
     """(id, name, kind, active citizens) of every unit in the rounds, by name."""
     in_rounds = select(round_units.c.unit_id).where(round_units.c.round_id.in_(list(round_ids)))
     with_deliveries = select(Delivery.unit_id).where(_in_rounds(round_ids))
+    # A round past the retention period has no deliveries left, only its counts.
+    counted = select(RoundDeliveryTally.unit_id).where(
+        RoundDeliveryTally.round_id.in_(list(round_ids))
+    )
     citizens = (
         select(Citizen.unit_id, func.count().label("active"))
         .where(Citizen.status == CitizenStatus.ACTIVE)
@@ -601,7 +626,7 @@ async def units_of(
     query = (
         select(Unit.id, Unit.name, Unit.kind, func.coalesce(citizens.c.active, 0))
         .outerjoin(citizens, citizens.c.unit_id == Unit.id)
-        .where(Unit.id.in_(in_rounds) | Unit.id.in_(with_deliveries))
+        .where(Unit.id.in_(in_rounds) | Unit.id.in_(with_deliveries) | Unit.id.in_(counted))
         .order_by(Unit.name, Unit.id)
     )
     return [(i, n, k, int(c)) for i, n, k, c in (await session.execute(query)).all()]
