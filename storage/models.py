@@ -375,7 +375,7 @@ class RoundTally(Base):
     """A closed round's answers counted once, for reports over many rounds (its
     deliveries are in ``RoundDeliveryTally``).
 
-    One row per group of ``surveys.indicators.sql.answer_groups``: the answers of one
+    One row per group of ``surveys.fieldwork.tallies.answer_groups``: the answers of one
     unit, audience, unit kind and proxy flag to one item with one kind and value, with
     their person's count of the theme's items answered and T-ILS sum. A closed round takes
     no answers, so its groups never change; deleting someone's data, or a citizen leaving,

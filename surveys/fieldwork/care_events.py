@@ -16,7 +16,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from surveys.errors import PejlingError
-from surveys.indicators.sql import forget_tallies
+from surveys.fieldwork.tallies import forget_tallies
 
 UNFINISHED = (
     DeliveryStatus.PENDING,

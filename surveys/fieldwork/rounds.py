@@ -28,7 +28,7 @@ from storage.types import utcnow
 from storage.upsert import insert_select_ignoring_conflicts
 from surveys.errors import PejlingError
 from surveys.fieldwork.definitions import load_version, store_version
-from surveys.indicators.sql import tally_round
+from surveys.fieldwork.tallies import tally_round
 from surveys.questionnaire.schema import Audience, Survey
 
 AUDIENCE_KINDS: dict[str, tuple[str, ...]] = {

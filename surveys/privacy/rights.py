@@ -23,7 +23,7 @@ from storage.models import (
     Unit,
     staff_units,
 )
-from surveys.indicators.sql import forget_tallies
+from surveys.fieldwork.tallies import forget_tallies
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Unit
+from surveys.fieldwork.tallies import Digits, count_weight_case, tils_case
 from surveys.indicators import (
     Figure,
     FigureKey,
@@ -21,7 +22,6 @@ from surveys.indicators import (
     restrict,
     round_selection,
 )
-from surveys.indicators.sql import Digits, count_weight_case, tils_case
 from surveys.questionnaire.schema import Audience
 from surveys.questionnaire.scoring import index_score, tils_score
 from tests.surveys import indicator_data as data
