@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.i18n import LOCALES, date_text, number_text
 from bot.paging import split_text
 from bot.routers.common import locale, remove_buttons
-from storage.models import RespondentKind, StaffRole, TelegramAccount
+from storage.models import Audience, InviteRole, TelegramAccount
 from surveys import journey
 from surveys.privacy import rights as privacy
 
@@ -113,14 +113,14 @@ async def my_data(
         # Names come from the municipality's files and may hold "<" or "&".
         name = html.quote(person.citizen_name) if person.citizen_name else _("en borger")
         unit = html.quote(person.unit_name)
-        if person.kind == RespondentKind.CITIZEN:
+        if person.kind == Audience.CITIZEN:
             lines.append(_("• Du svarer som borger ved {unit}").format(unit=unit))
         else:
             lines.append(
                 _("• Du svarer som pårørende til {name} ved {unit}").format(name=name, unit=unit)
             )
     for role, units in data.staff_roles:
-        if role == StaffRole.COORDINATOR:
+        if role == InviteRole.COORDINATOR:
             lines.append(_("• Du er kvalitetskoordinator"))
         else:
             lines.append(

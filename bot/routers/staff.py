@@ -145,7 +145,7 @@ async def wizard_step(
         if value not in {a.value for a in RoundAudience}:
             await callback.answer(_("Vælg en af knapperne."), show_alert=True)
             return
-        draft.audience = value
+        draft.audience = RoundAudience(value)
         loc = locale()
         screen = _choice_screen(
             _("Hvornår skal runden lukke?"),

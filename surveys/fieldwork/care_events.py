@@ -40,7 +40,7 @@ async def citizen_left(
     citizen = await session.get(Citizen, citizen_id)
     if citizen is None:
         raise PejlingError(f"there is no citizen with id {citizen_id}")
-    citizen.status = reason
+    citizen.status = CitizenStatus(reason)
     citizen.left_at = citizen.left_at or now
     people = select(Respondent.id).where(Respondent.citizen_id == citizen_id)
     unfinished = (Delivery.respondent_id.in_(people), Delivery.status.in_(UNFINISHED))

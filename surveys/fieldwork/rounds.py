@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import ROUND_AUDIENCES
 from storage.models import (
     Citizen,
     CitizenStatus,
     Delivery,
     DeliveryStatus,
     Respondent,
-    RespondentKind,
     Round,
     RoundAudience,
     RoundParticipant,
@@ -29,13 +29,7 @@ from storage.upsert import insert_select_ignoring_conflicts
 from surveys.errors import PejlingError
 from surveys.fieldwork.definitions import load_version, store_version
 from surveys.fieldwork.tallies import tally_round
-from surveys.questionnaire.schema import Audience, Survey
-
-AUDIENCE_KINDS: dict[str, tuple[str, ...]] = {
-    RoundAudience.CITIZENS: (RespondentKind.CITIZEN,),
-    RoundAudience.RELATIVES: (RespondentKind.RELATIVE,),
-    RoundAudience.BOTH: (RespondentKind.CITIZEN, RespondentKind.RELATIVE),
-}
+from surveys.questionnaire.schema import Survey
 
 
 def is_open(now: datetime) -> ColumnElement[bool]:
@@ -66,7 +60,7 @@ async def start_round(
         raise PejlingError("a round needs at least one unit")
     if closes_at <= now:
         raise PejlingError("the closing time must be in the future")
-    wanted = {Audience(kind) for kind in AUDIENCE_KINDS[audience]}
+    wanted = set(ROUND_AUDIENCES[audience])
     if not wanted & set(survey.audiences):
         raise PejlingError(f"survey {survey.id!r} has no items for {audience}")
     if len(reminder_days) > 2 or any(day < 1 for day in reminder_days):
@@ -121,7 +115,7 @@ async def count_eligible(
     session: AsyncSession, unit_ids: Sequence[int], audience: RoundAudience
 ) -> int:
     """How many people a round would invite now (for the summary before starting it)."""
-    query = _eligible(unit_ids, AUDIENCE_KINDS[audience]).subquery()
+    query = _eligible(unit_ids, ROUND_AUDIENCES[audience]).subquery()
     return int(await session.scalar(select(func.count()).select_from(query)) or 0)
 
 
@@ -140,7 +134,7 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
         .all()
     )
     now = utcnow()
-    people = _eligible(unit_ids, AUDIENCE_KINDS[round_.audience], round_.id).subquery()
+    people = _eligible(unit_ids, ROUND_AUDIENCES[round_.audience], round_.id).subquery()
     rows = select(
         literal(round_.id),
         people.c[0],
@@ -228,7 +222,7 @@ async def enrol_respondent(
         return 0
     unit = await session.get(Unit, citizen.unit_id)
     assert unit is not None
-    audiences = [a for a, kinds in AUDIENCE_KINDS.items() if respondent.kind in kinds]
+    audiences = [a for a, kinds in ROUND_AUDIENCES.items() if respondent.kind in kinds]
     rounds = await session.execute(
         select(Round.id, Round.reminder_days)
         .join(round_units, round_units.c.round_id == Round.id)

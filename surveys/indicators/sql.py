@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Select
 
+from storage.enums import AnswerKind, Audience, UnitKind
 from storage.models import (
     Citizen,
     CitizenStatus,
@@ -58,9 +59,9 @@ class ItemCount:
     """Answers of one kind and value to one item in one unit and audience."""
 
     unit_id: int
-    audience: str
+    audience: Audience
     item_id: str
-    kind: str
+    kind: AnswerKind
     value: int | None
     proxy: bool
     count: int
@@ -72,8 +73,8 @@ class ThemeGroup:
     of a theme's items, with the sums of their per-person means."""
 
     unit_id: int
-    audience: str
-    unit_kind: str
+    audience: Audience
+    unit_kind: UnitKind
     proxy: bool
     theme: str
     answered: int
@@ -88,7 +89,7 @@ class TilsGroup:
     """People of one unit and audience with ``answered`` T-ILS items summing to ``total``."""
 
     unit_id: int
-    audience: str
+    audience: Audience
     proxy: bool
     answered: int
     total: int
@@ -100,8 +101,8 @@ class DeliveryCount:
     """Deliveries of one unit, audience, status and proxy flag, with or without answers."""
 
     unit_id: int
-    audience: str
-    status: str
+    audience: Audience
+    status: DeliveryStatus
     proxy: bool
     has_answers: bool
     count: int
@@ -152,11 +153,11 @@ async def answer_tables(
                 float(bool(is_top2(scale, position))),
                 float(bool(is_top_box(scale, position))),
             )
-    items: dict[tuple[int, str, str, str, int | None, bool], int] = defaultdict(int)
+    items: dict[tuple[int, Audience, str, AnswerKind, int | None, bool], int] = defaultdict(int)
     # Per group of people, how many answers of each (item, value): whole numbers, so the
     # sums below come out the same whatever order, and however split, the rows arrive.
-    themes: dict[tuple[int, str, str, bool, str, int], dict[tuple[str, int], int]] = {}
-    tils: dict[tuple[int, str, bool, int], int] = defaultdict(int)
+    themes: dict[tuple[int, Audience, UnitKind, bool, str, int], dict[tuple[str, int], int]] = {}
+    tils: dict[tuple[int, Audience, bool, int], int] = defaultdict(int)
     counted = [r for r in round_ids if r in tallied]
     live = [r for r in round_ids if r not in tallied]
     queries = ([answer_groups(survey, live)] if live else []) + (
@@ -199,7 +200,7 @@ async def answer_tables(
     )
 
 
-def _item_order(key: tuple[int, str, str, str, int | None, bool]) -> tuple[object, ...]:
+def _item_order(key: tuple[int, Audience, str, AnswerKind, int | None, bool]) -> tuple[object, ...]:
     unit, audience, item_id, kind, value, proxy = key
     return (unit, audience, item_id, kind, -1 if value is None else value, proxy)
 
@@ -235,7 +236,7 @@ async def delivery_counts(
 
 async def units_of(
     session: AsyncSession, round_ids: Sequence[int]
-) -> list[tuple[int, str, str, int]]:
+) -> list[tuple[int, str, UnitKind, int]]:
     """(id, name, kind, active citizens) of every unit in the rounds, by name."""
     listed = select(round_units.c.unit_id).where(round_units.c.round_id.in_(list(round_ids)))
     with_deliveries = select(Delivery.unit_id).where(in_rounds(round_ids))
@@ -255,8 +256,8 @@ async def units_of(
 
 
 async def comments_of(
-    session: AsyncSession, round_ids: Sequence[int], groups: set[tuple[int, str]]
-) -> list[tuple[int, str, str]]:
+    session: AsyncSession, round_ids: Sequence[int], groups: set[tuple[int, Audience]]
+) -> list[tuple[int, Audience, str]]:
     """(unit, audience, text) of the comments in the given (unit, audience) groups.
 
     Sorted by unit, audience and text, never by time, so the order tells nothing about

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
+    Audience,
     Citizen,
     Comment,
     Delivery,
     DeliveryStatus,
+    InviteRole,
     Respondent,
-    RespondentKind,
     Round,
     Staff,
     TelegramAccount,
@@ -28,7 +29,7 @@ from surveys.fieldwork.tallies import forget_tallies
 
 @dataclass(frozen=True)
 class Participation:
-    kind: str  # citizen or relative
+    kind: Audience
     citizen_name: str | None
     unit_name: str
 
@@ -41,7 +42,7 @@ class MyData:
     informed_at: datetime | None
     stopped_at: datetime | None
     participations: list[Participation] = field(default_factory=list)
-    staff_roles: list[tuple[str, list[str]]] = field(default_factory=list)
+    staff_roles: list[tuple[InviteRole, list[str]]] = field(default_factory=list)
     surveys: int = 0
     answers: int = 0
     comments: int = 0
@@ -128,7 +129,7 @@ async def delete_my_data(session: AsyncSession, account: TelegramAccount) -> Non
     # After the deliveries' update, which waits for a tally being counted right now.
     await forget_tallies(session, rounds)
     own_citizens = select(Respondent.citizen_id).where(
-        Respondent.account_id == account.id, Respondent.kind == RespondentKind.CITIZEN
+        Respondent.account_id == account.id, Respondent.kind == Audience.CITIZEN
     )
     await session.execute(
         update(Citizen)
