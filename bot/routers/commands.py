@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DeleteCb, LangCb
 from bot.config import Settings
-from bot.i18n import LOCALES, date_text, number_text
+from bot.i18n import date_text, number_text
 from bot.paging import split_text
 from bot.routers.common import locale, remove_buttons
 from storage.models import Audience, InviteRole, TelegramAccount
 from surveys import journey
 from surveys.privacy import rights as privacy
+from surveys.questionnaire.translation import LOCALES
 
 # (command, description) for Telegram's menu; lazy so each language gets its own text.
 MENU = (

@@ -26,7 +26,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from storage.upsert import insert_select_ignoring_conflicts
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 from surveys.fieldwork.definitions import load_version, store_version
 from surveys.fieldwork.tallies import tally_round
 from surveys.questionnaire.schema import Survey
@@ -57,14 +57,14 @@ async def start_round(
     """
     now = now or utcnow()
     if not units:
-        raise PejlingError("a round needs at least one unit")
+        raise PejlingError(Problem.NO_UNITS)
     if closes_at <= now:
-        raise PejlingError("the closing time must be in the future")
+        raise PejlingError(Problem.CLOSING_IN_PAST)
     wanted = set(ROUND_AUDIENCES[audience])
     if not wanted & set(survey.audiences):
-        raise PejlingError(f"survey {survey.id!r} has no items for {audience}")
+        raise PejlingError(Problem.NO_ITEMS_FOR_AUDIENCE, survey=survey.id, audience=audience)
     if len(reminder_days) > 2 or any(day < 1 for day in reminder_days):
-        raise PejlingError("at most two reminders, each at least one day after the invitation")
+        raise PejlingError(Problem.BAD_REMINDERS)
     version = await store_version(session, survey)
     round_ = Round(
         survey_version_id=version.id,
@@ -262,7 +262,7 @@ async def close_round(
     now = now or utcnow()
     round_ = await session.get(Round, round_id)
     if round_ is None:
-        raise PejlingError(f"there is no round {round_id}")
+        raise PejlingError(Problem.NO_ROUND, round_id=round_id)
     if round_.closed_at is None:
         round_.closed_at = now
         await session.flush()
@@ -323,7 +323,7 @@ class RoundStatus:
 
     round_id: int
     survey_id: str
-    audience: str
+    audience: RoundAudience
     closes_at: datetime
     closed: bool
     unit_names: list[str]
@@ -343,7 +343,7 @@ async def round_status(
     now = now or utcnow()
     round_ = await session.get(Round, round_id)
     if round_ is None:
-        raise PejlingError(f"there is no round {round_id}")
+        raise PejlingError(Problem.NO_ROUND, round_id=round_id)
     counts = dict(
         (
             await session.execute(
