@@ -34,7 +34,7 @@ from bot.render import Screen, outgoing_screen
 from storage.lease import hold_lease, release_lease
 from storage.types import utcnow
 from surveys.fieldwork import outbox
-from surveys.fieldwork.outbox import ContactHours, Outcome, Outgoing, Result
+from surveys.fieldwork.outbox import Outcome, Outgoing, Result
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class Sender:
         self.clock = clock
         # Tests and the demo run Telegram's pauses faster; production waits them out in full.
         self.pause_scale = pause_scale
-        self.hours = ContactHours.parse(settings.contact_hours)
+        self.hours = settings.contact_hours
         self.limiter = RateLimiter(settings.send_rate)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = False
