@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
 from bot.health import health_app, serve_health
-from bot.i18n import LOCALES, AccountI18nMiddleware, make_i18n
+from bot.i18n import AccountI18nMiddleware, make_i18n
 from bot.metrics import Metrics
 from bot.middlewares import DatabaseMiddleware, UpdateMetricsMiddleware
 from bot.routers import get_routers
@@ -37,6 +37,7 @@ from storage.types import utcnow
 from surveys.clock import DANISH_TIMEZONE
 from surveys.fieldwork import rounds, schedules
 from surveys.privacy import retention
+from surveys.questionnaire.translation import LOCALES
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.i18n import DEFAULT_LOCALE
 from bot.metrics import Metrics
 from storage.updates import claim_update
+from surveys.questionnaire.translation import SOURCE_LOCALE
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class DatabaseMiddleware(BaseMiddleware):
         bot: Bot | None = data.get("bot")
         if bot is None:
             return
-        with self.i18n.context(), self.i18n.use_locale(DEFAULT_LOCALE):
+        with self.i18n.context(), self.i18n.use_locale(SOURCE_LOCALE):
             text = _("Der er lige nu et teknisk problem hos os. Prøv igen om lidt.")
         try:
             if update.callback_query is not None:

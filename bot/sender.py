@@ -41,7 +41,7 @@ from bot.render import Screen, outgoing_screen
 from storage.lease import hold_lease, release_lease
 from storage.types import utcnow
 from surveys.fieldwork import outbox
-from surveys.fieldwork.outbox import RETRY_AFTER_FAULT, ContactHours, Outcome, Outgoing, Result
+from surveys.fieldwork.outbox import RETRY_AFTER_FAULT, Outcome, Outgoing, Result
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Sender:
         # outage) faster; production waits them out in full.
         self.pause_scale = pause_scale
         self.metrics = metrics or Metrics()
-        self.hours = ContactHours.parse(settings.contact_hours)
+        self.hours = settings.contact_hours
         self.limiter = RateLimiter(settings.send_rate)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = False

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DeleteCb, LangCb
 from bot.config import Settings
-from bot.i18n import LOCALES, date_text, number_text
+from bot.i18n import date_text, number_text
 from bot.paging import split_text
 from bot.routers.common import locale, remove_buttons
 from storage.housekeeping import KEEP_INVITE_FAILURES, KEEP_LANGUAGE_CHOICES
-from storage.models import RespondentKind, StaffRole, TelegramAccount
+from storage.models import Audience, InviteRole, TelegramAccount
 from surveys import journey
 from surveys.privacy import rights as privacy
+from surveys.questionnaire.translation import LOCALES
 
 # (command, description) for Telegram's menu; lazy so each language gets its own text.
 MENU = (
@@ -118,14 +119,14 @@ async def my_data(
         # Names come from the municipality's files and may hold "<" or "&".
         name = html.quote(person.citizen_name) if person.citizen_name else _("en borger")
         unit = html.quote(person.unit_name)
-        if person.kind == RespondentKind.CITIZEN:
+        if person.kind == Audience.CITIZEN:
             lines.append(_("• Du svarer som borger ved {unit}").format(unit=unit))
         else:
             lines.append(
                 _("• Du svarer som pårørende til {name} ved {unit}").format(name=name, unit=unit)
             )
     for role, units in data.staff_roles:
-        if role == StaffRole.COORDINATOR:
+        if role == InviteRole.COORDINATOR:
             lines.append(_("• Du er kvalitetskoordinator"))
         else:
             lines.append(

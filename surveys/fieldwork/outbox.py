@@ -78,15 +78,6 @@ class ContactHours:
     start: int = 9
     end: int = 19
 
-    @classmethod
-    def parse(cls, text: str) -> ContactHours:
-        """'09-19' -> 09:00 to 19:00; '00-24' means always."""
-        start_text, _, end_text = text.partition("-")
-        start, end = int(start_text), int(end_text)
-        if not (0 <= start < end <= 24):
-            raise ValueError("use HH-HH with 0 <= start < end <= 24, for example 09-19")
-        return cls(start, end)
-
     def allows(self, moment: datetime) -> bool:
         """True when ``moment`` falls inside the window."""
         local = moment.astimezone(DANISH_TIME)

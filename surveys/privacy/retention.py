@@ -26,7 +26,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from surveys.fieldwork.definitions import load_version
-from surveys.indicators.sql import tally_round
+from surveys.fieldwork.tallies import tally_round
 
 PURGE_SLACK = timedelta(days=1)
 """The nightly purge runs once a day: data past its period may wait that long for it."""

@@ -10,15 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
+    Audience,
     Citizen,
     Comment,
     Delivery,
     DeliveryStatus,
     Invite,
     InviteFailure,
+    InviteRole,
     LanguageChoice,
     Respondent,
-    RespondentKind,
     Round,
     RoundParticipant,
     Staff,
@@ -27,13 +28,13 @@ from storage.models import (
     WebAccount,
     staff_units,
 )
-from surveys.indicators.sql import forget_tallies
+from surveys.fieldwork.tallies import forget_tallies
 from surveys.privacy.retention import deleted_by
 
 
 @dataclass(frozen=True)
 class Participation:
-    kind: str  # citizen or relative
+    kind: Audience
     citizen_name: str | None
     unit_name: str
 
@@ -46,7 +47,7 @@ class MyData:
     informed_at: datetime | None
     stopped_at: datetime | None
     participations: list[Participation] = field(default_factory=list)
-    staff_roles: list[tuple[str, list[str]]] = field(default_factory=list)
+    staff_roles: list[tuple[InviteRole, list[str]]] = field(default_factory=list)
     surveys: int = 0
     answers: int = 0
     comments: int = 0
@@ -138,7 +139,7 @@ async def _data_of(
     locale: str | None,
     informed_at: datetime | None,
     stopped_at: datetime | None,
-    staff_roles: list[tuple[str, list[str]]],
+    staff_roles: list[tuple[InviteRole, list[str]]],
     failed_links: int = 0,
 ) -> MyData:
     people = await session.execute(
@@ -252,7 +253,7 @@ async def _delete_respondents(session: AsyncSession, respondents: Select[int]) -
     # After the deliveries' update, which waits for a tally being counted right now.
     await forget_tallies(session, rounds)
     own_citizens = select(Respondent.citizen_id).where(
-        Respondent.id.in_(ids), Respondent.kind == RespondentKind.CITIZEN
+        Respondent.id.in_(ids), Respondent.kind == Audience.CITIZEN
     )
     await session.execute(
         update(Citizen)

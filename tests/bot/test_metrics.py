@@ -89,7 +89,7 @@ async def test_the_figures_match_what_happened_and_name_no_one(
     standin.fail_next("sendMessage", status=429, retry_after=1, chat_id=slowed)
     await harness.open_round(unit, RoundAudience.RELATIVES)
     metrics = harness.metrics
-    metrics.watch(harness.sessions, ContactHours.parse(harness.settings.contact_hours))
+    metrics.watch(harness.sessions, harness.settings.contact_hours)
 
     before = await scrape(engine, metrics)
     assert before.value("pejling_outbox_messages", kind="invitation", state="due") == 12
@@ -159,7 +159,7 @@ async def test_outside_contact_hours_the_outbox_waits_for_them(
     tomorrow = datetime.now(DANISH_TIME).date() + timedelta(days=1)
     night = datetime.combine(tomorrow, time(22, 30), DANISH_TIME).astimezone(UTC)
     metrics = Metrics()
-    metrics.watch(harness.sessions, ContactHours.parse("09-19"), clock=lambda: night)
+    metrics.watch(harness.sessions, ContactHours(9, 19), clock=lambda: night)
     figures = await scrape(engine, metrics)
     assert figures.value("pejling_outbox_messages", kind="invitation", state="due") == 0
     waiting = figures.value(
@@ -172,7 +172,7 @@ async def test_a_database_away_is_counted_and_its_figures_left_out(engine: Async
     away = create_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     try:
         metrics = Metrics()
-        metrics.watch(session_factory(away), ContactHours.parse("00-24"))
+        metrics.watch(session_factory(away), ContactHours(0, 24))
         figures = await scrape(engine, metrics)
     finally:
         await away.dispose()

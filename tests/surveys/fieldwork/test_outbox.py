@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.config import Settings
 from storage.lease import hold_lease
 from storage.models import (
     Citizen,
@@ -236,7 +237,7 @@ async def test_two_senders_claiming_at_once_never_take_the_same_invitation(
 
 
 def test_contact_hours_count_in_danish_time_summer_and_winter() -> None:
-    hours = ContactHours.parse("09-19")
+    hours = ContactHours(9, 19)
     winter, summer = datetime(2026, 1, 12, tzinfo=UTC), datetime(2026, 7, 13, tzinfo=UTC)
     # 09:00 Danish time is 08:00 UTC in winter and 07:00 UTC in summer.
     assert not hours.allows(winter.replace(hour=7, minute=59))
@@ -244,11 +245,11 @@ def test_contact_hours_count_in_danish_time_summer_and_winter() -> None:
     assert hours.allows(summer.replace(hour=7))
     assert hours.allows(summer.replace(hour=16, minute=59))
     assert not hours.allows(summer.replace(hour=17))  # 19:00 in Copenhagen
-    assert ContactHours.parse("00-24").allows(winter.replace(hour=2))
+    assert ContactHours(0, 24).allows(winter.replace(hour=2))
 
 
 def test_outside_contact_hours_the_next_opening_is_the_next_morning_at_nine() -> None:
-    hours = ContactHours.parse("09-19")
+    hours = ContactHours(9, 19)
     night = datetime(2026, 1, 12, 2, 30, tzinfo=UTC)  # 03:30 in Copenhagen
     evening = datetime(2026, 7, 13, 18, 0, tzinfo=UTC)  # 20:00 in Copenhagen
     inside = datetime(2026, 7, 13, 10, 15, tzinfo=UTC)
@@ -261,7 +262,7 @@ def test_outside_contact_hours_the_next_opening_is_the_next_morning_at_nine() ->
 @pytest.mark.parametrize("text", ["19-09", "9", "08-25", "aa-bb", "10-10"])
 def test_contact_hours_refuse_a_window_that_is_not_one(text: str) -> None:
     with pytest.raises(ValueError):
-        ContactHours.parse(text)
+        Settings(contact_hours=text)
 
 
 # ------------------------------------------------------------------ the lease and reclaim

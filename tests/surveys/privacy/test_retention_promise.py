@@ -16,11 +16,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.enums import Audience, UnitKind
 from storage.models import Answer, Comment, Delivery, Round, RoundParticipant, Unit
 from surveys.fieldwork import rounds
 from surveys.indicators import Report, compute_report, round_selection
 from surveys.privacy import retention
-from surveys.questionnaire.schema import Audience, UnitKind
 from tests.bot.test_cli import in_process
 from tests.surveys import indicator_data as data
 
@@ -37,7 +37,7 @@ async def _round_with_answers(
     round_ = await data.round_(session, units, opens=data.T0 + timedelta(weeks=weeks))
     for unit in units:
         kind = UnitKind(unit.kind)
-        for audience in (Audience.citizen, Audience.relative):
+        for audience in (Audience.CITIZEN, Audience.RELATIVE):
             items = survey.items_for(audience, kind)
             for number in range(rng.randint(12, 16)):
                 stop = rng.randint(1, len(items)) if rng.random() < 0.2 else len(items)
