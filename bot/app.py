@@ -19,12 +19,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
 from bot.health import health_app, serve_health
-from bot.i18n import LOCALES, AccountI18nMiddleware, make_i18n
-from bot.middlewares import DatabaseMiddleware
+from bot.i18n import AccountI18nMiddleware, make_i18n
+from bot.metrics import Metrics
+from bot.middlewares import DatabaseMiddleware, UpdateMetricsMiddleware
 from bot.routers import get_routers
 from bot.routers.commands import menu_commands
 from bot.sender import Sender
@@ -36,6 +38,7 @@ from storage.types import utcnow
 from surveys.clock import DANISH_TIMEZONE
 from surveys.fieldwork import rounds, schedules
 from surveys.privacy import retention
+from surveys.questionnaire.translation import LOCALES
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +57,18 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], i18n: I18n | None = None
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """The dispatcher with its routers and middlewares; all state lives in the database."""
     i18n = i18n or make_i18n()
+    metrics = metrics or Metrics()
     dispatcher = Dispatcher(settings=settings, sessions=sessions)
-    dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n))
+    # Outermost, so a press's time includes the database's work and commit.
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware(metrics))
+    dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n, metrics))
     AccountI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     return dispatcher
@@ -128,8 +137,10 @@ class Ticker:
         self.last_tick = time.monotonic()
         try:
             await self.sender.run_once()
-        except Exception:
+        except Exception as error:
             # A failed tick is retried by the next one; the outbox keeps what was not sent.
+            if isinstance(error, SQLAlchemyError | OSError):
+                self.sender.metrics.database_errors.labels(component="sender").inc()
             log.exception("the sender's tick failed")
         finally:
             self.last_tick = time.monotonic()
@@ -197,9 +208,12 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
         await prepare(engine)
         sessions = session_factory(engine)
         i18n = make_i18n()
+        metrics = Metrics()
         bot = build_bot(settings)
-        dispatcher = build_dispatcher(settings, sessions, i18n)
-        ticker = Ticker(Sender(bot, sessions, settings, i18n), settings.sender_interval_seconds)
+        dispatcher = build_dispatcher(settings, sessions, i18n, metrics)
+        sender = Sender(bot, sessions, settings, i18n, metrics=metrics)
+        metrics.watch(sessions, sender.hours)
+        ticker = Ticker(sender, settings.sender_interval_seconds)
         scheduler = build_scheduler(ticker, sessions, settings)
         health = None
         pages = None
@@ -213,6 +227,8 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
                         engine,
                         lambda: scheduler.running and ticker.alive(),
                         _web_probe(settings) if pages is not None else None,
+                        sender_state=lambda: sender.state,
+                        metrics=metrics,
                     ),
                     settings.webhook_host,
                     settings.health_port,

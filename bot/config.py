@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from surveys.fieldwork.outbox import ContactHours
 
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+"""Python's logging levels by name (``logging.getLevelNamesMapping``, without the aliases)."""
 
 
 class SettingsError(Exception):
@@ -18,9 +25,15 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Pejling's configuration. Every field is an environment variable of the same name."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # validate_assignment: a setting changed later (a test, the demo) is parsed like at start.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_assignment=True
+    )
 
-    bot_token: str | None = Field(default=None, description="Telegram bot token from BotFather")
+    # A SecretStr: shown as ********** in any repr, log line or error; require_token reads it.
+    bot_token: SecretStr | None = Field(
+        default=None, description="Telegram bot token from BotFather"
+    )
     database_url: str = "sqlite+aiosqlite:///pejling.db"
     telegram_api_url: str = "https://api.telegram.org"
     bot_username: str | None = Field(
@@ -33,7 +46,10 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=30.0, gt=0, le=1000)
     sender_interval_seconds: float = Field(default=5.0, gt=0)
     sender_lease_seconds: float = Field(default=30.0, gt=0)
-    contact_hours: str = Field(default="09-19", description="HH-HH, Danish time; 00-24 = always")
+    # NoDecode: the environment's "09-19" goes to the validator below as it is, not as JSON.
+    contact_hours: Annotated[ContactHours, NoDecode] = Field(
+        default=ContactHours(9, 19), description="HH-HH, Danish time; 00-24 = always"
+    )
     webhook_url: str | None = Field(default=None, description="public HTTPS URL for webhook mode")
     webhook_secret: str | None = None
     webhook_host: str = "0.0.0.0"
@@ -46,7 +62,7 @@ class Settings(BaseSettings):
         default=None,
         description="server secret the letters' links and codes are derived from; keep it",
     )
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     log_format: str = Field(default="text", pattern="^(text|json)$")
     health_port: int = Field(default=8081, ge=0, le=65535, description="0 turns /healthz off")
     web_port: int = Field(default=8082, ge=0, le=65535, description="the web pages; 0 = off")
@@ -103,15 +119,23 @@ class Settings(BaseSettings):
             raise ValueError("use at least 32 random characters (e.g. `openssl rand -hex 32`)")
         return value
 
-    @field_validator("contact_hours")
+    @field_validator("contact_hours", mode="before")
     @classmethod
-    def _hours(cls, value: str) -> str:
+    def _hours(cls, value: Any) -> Any:
+        """'09-19' -> 09:00 to 19:00, Danish time; '00-24' means always. Parsed here, once."""
+        if not isinstance(value, str):
+            return value
         if not re.match(r"^\d{2}-\d{2}$", value):
             raise ValueError("use HH-HH, for example 09-19 (or 00-24 for always)")
         start, end = int(value[:2]), int(value[3:])
         if not 0 <= start < end <= 24:
             raise ValueError("the start must come before the end, within 00-24")
-        return value
+        return ContactHours(start, end)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("webhook_secret")
     @classmethod
@@ -120,12 +144,14 @@ class Settings(BaseSettings):
             raise ValueError("use 16-256 characters of A-Z, a-z, 0-9, _ and -")
         return value or None
 
-    @field_validator("bot_token")
+    @field_validator("bot_token", mode="before")
     @classmethod
-    def _token_shape(cls, value: str | None) -> str | None:
+    def _token_shape(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         if not value:
             return None
-        if not TOKEN_PATTERN.match(value):
+        if not isinstance(value, str) or not TOKEN_PATTERN.match(value):
             raise ValueError("does not look like a bot token from BotFather (digits:letters)")
         return value
 
@@ -157,9 +183,9 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming BOT_TOKEN."""
-        if not self.bot_token:
+        if self.bot_token is None:
             raise SettingsError("BOT_TOKEN is not set: get a token from @BotFather and set it")
-        return self.bot_token
+        return self.bot_token.get_secret_value()
 
 
 def load_settings() -> Settings:

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from standin import BotAPIStandIn, Person
 from storage.db import create_engine, session_factory
+from storage.enums import Audience
 from storage.migrate import upgrade
 from storage.models import InviteRole, RoundAudience
 from storage.types import utcnow
@@ -41,7 +42,7 @@ from surveys.exports.xlsx import write_xlsx
 from surveys.fieldwork import rounds
 from surveys.indicators import FigureKind, Report, compute_report, round_selection
 from surveys.questionnaire.loader import load_surveys
-from surveys.questionnaire.schema import Audience, Scale, Survey
+from surveys.questionnaire.schema import Scale, Survey
 from surveys.registry import people
 from surveys.registry.invites import issue_invites
 
@@ -188,11 +189,11 @@ async def _populate(
                 citizen = await people.add_citizen(session, unit, f"Borger{chr(65 + number % 26)}")
                 joiners: list[Audience] = []
                 if rng.random() < (0.5 if demo.kind == "home_care" else 0.3):
-                    joiners.append(Audience.citizen)
-                joiners += [Audience.relative] * rng.choice([0, 1, 1, 2])
+                    joiners.append(Audience.CITIZEN)
+                joiners += [Audience.RELATIVE] * rng.choice([0, 1, 1, 2])
                 for audience in joiners:
                     role = (
-                        InviteRole.CITIZEN if audience == Audience.citizen else InviteRole.RELATIVE
+                        InviteRole.CITIZEN if audience == Audience.CITIZEN else InviteRole.RELATIVE
                     )
                     [issued] = await issue_invites(
                         session, role, ttl=timedelta(days=30), citizen_id=citizen.id
@@ -239,7 +240,7 @@ async def _all(
 def print_table(report: Report, console: Console) -> None:
     """Theme x unit, per audience: the share positive, or why it is hidden."""
     for audience in report.audiences:
-        title = "Borgere" if audience == Audience.citizen else "Pårørende"
+        title = "Borgere" if audience == Audience.CITIZEN else "Pårørende"
         table = Table(title=f"{title}: andel positive svar (top-2), {report.selection.label}")
         table.add_column("Tema / mål")
         for unit in report.units:

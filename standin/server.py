@@ -23,12 +23,13 @@ import math
 import mimetypes
 import random
 import re
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
@@ -149,6 +150,19 @@ ERR_POLL_CONFLICT: Final = (
 )
 
 _COMMAND_RE: Final = re.compile(r"[a-z0-9_]{1,32}")
+
+# What a request meets while Telegram, or the way to it, is down (see BotAPIStandIn.outage):
+# the connection closed without an answer, Telegram's own 502 in its JSON shape, or a
+# proxy's HTML error page (which is not JSON, so aiogram cannot even read it).
+Outage = Literal["disconnect", "bad_gateway", "gateway_page"]
+OUTAGES: Final[tuple[Outage, ...]] = ("disconnect", "bad_gateway", "gateway_page")
+_GATEWAY_PAGE: Final = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+#: The status recorded for a request whose connection was closed without an answer.
+DISCONNECTED: Final = 0
 
 
 class ApiError(Exception):
@@ -335,6 +349,7 @@ class BotAPIStandIn:
 
         self._faults: list[_Fault] = []
         self._fraction_faults: dict[str, _FractionFault] = {}
+        self._outage: Outage | None = None
         self._global_window: _Window | None = None
         self._chat_rate: float | None = None
         self._chat_windows: dict[int, _Window] = {}
@@ -635,9 +650,29 @@ class BotAPIStandIn:
         )
 
     def clear_faults(self) -> None:
-        """Remove every pending fail_next / fail_fraction rule."""
+        """Remove every pending fail_next / fail_fraction rule, and end an outage."""
         self._faults.clear()
         self._fraction_faults.clear()
+        self._outage = None
+
+    def outage(self, kind: Outage = "disconnect") -> None:
+        """Telegram is down from now until :meth:`end_outage`: every request, of every
+        method, is met with ``kind``: ``"disconnect"`` closes the connection without an
+        answer (recorded with status 0), ``"bad_gateway"`` answers Telegram's JSON 502,
+        ``"gateway_page"`` a proxy's HTML 502 page. Nothing a request asks for happens."""
+        if kind not in OUTAGES:
+            raise ValueError(f"unknown outage {kind!r}; one of {', '.join(OUTAGES)}")
+        self._outage = kind
+
+    def end_outage(self) -> None:
+        """Telegram answers again."""
+        self._outage = None
+
+    def revoke_token(self) -> str:
+        """The bot's token is revoked (@BotFather's /revoke): from now on every request
+        made with it is answered 401 Unauthorized. Returns the new token."""
+        self.token = f"{self.bot_user['id']}:{secrets.token_urlsafe(24)}"
+        return self.token
 
     def limits(
         self,
@@ -870,6 +905,8 @@ class BotAPIStandIn:
                 params = await self._read_params(request)
             except (ValueError, UnicodeDecodeError) as error:  # malformed JSON or form
                 raise ApiError(400, "Bad Request: can't parse request body") from error
+            if self._outage is not None:
+                return self._outage_answer(request, name, params, self._outage)
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             if entry is None:
@@ -882,6 +919,19 @@ class BotAPIStandIn:
             return web.json_response(error.payload(), status=error.status)
         self._record(name, params, 200, result, None)
         return web.json_response({"ok": True, "result": result})
+
+    def _outage_answer(
+        self, request: web.Request, method: str, params: Params, kind: Outage
+    ) -> web.Response:
+        if kind == "disconnect":
+            self._record(method, params, DISCONNECTED, None, "connection closed (outage)")
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=502)  # never reaches the client: the connection is gone
+        self._record(method, params, 502, None, "Bad Gateway (outage)")
+        if kind == "bad_gateway":
+            return web.json_response(ApiError(502, "Bad Gateway").payload(), status=502)
+        return web.Response(status=502, text=_GATEWAY_PAGE, content_type="text/html")
 
     def _record(
         self,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import DBAPIError
 
 from bot.cli import core, export, people_files
+from bot.cli.base import CommandLineError
 from bot.config import SettingsError, load_settings
 from bot.logs import setup_logging
 from storage.migrate import SchemaOutOfDate
@@ -39,7 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in ("run", "web", "db"):
             logging.getLogger("alembic").setLevel(logging.WARNING)
         args.func(args, settings)
-    except (PejlingError, SettingsError, SurveyFileError, SchemaOutOfDate) as error:
+    except (
+        CommandLineError,
+        PejlingError,
+        SettingsError,
+        SurveyFileError,
+        SchemaOutOfDate,
+    ) as error:
         print(f"pejling: {error}", file=sys.stderr)
         return 2
     except (OSError, DBAPIError) as error:

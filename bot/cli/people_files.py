@@ -10,14 +10,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.base import Subcommands
+from bot.cli.base import CommandLineError, Subcommands
 from bot.cli.core import _bot_username, _with_session
 from bot.config import Settings
 from storage.models import InviteRole, RoundAudience
-from surveys.errors import PejlingError
 from surveys.letters import invitations as letters
 from surveys.letters.reminders import ReminderBatch as reminders_batch
 from surveys.letters.reminders import reminder_letters
+from surveys.questionnaire.translation import LOCALES, SOURCE_LOCALE
 from surveys.registry import importing, people
 
 # ---------------------------------------------------------------- import
@@ -27,7 +27,7 @@ def _read(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:
-        raise PejlingError(f"{path}: cannot read the file ({error.strerror})") from None
+        raise CommandLineError(f"{path}: cannot read the file ({error.strerror})") from None
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
@@ -41,7 +41,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
     for bad in result.bad_rows:
         print(bad, file=sys.stderr)
     if not result.written:
-        raise PejlingError(
+        raise CommandLineError(
             f"{args.file}: {len(result.bad_rows)} bad row(s); nothing was imported "
             "(correct them, or import the other rows with --skip-bad-rows)"
         )
@@ -53,7 +53,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
     if not settings.contact:
-        raise PejlingError(
+        raise CommandLineError(
             "CONTACT is not set: a letter must say whom to call, "
             "e.g. CONTACT='Ældreservice, tlf. 70 11 22 33'"
         )
@@ -88,7 +88,7 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_reminders(args: argparse.Namespace, settings: Settings) -> None:
     if not settings.contact:
-        raise PejlingError("CONTACT is not set: a letter must say whom to call")
+        raise CommandLineError("CONTACT is not set: a letter must say whom to call")
     public_url, secret = settings.require_letter_links()
     username = asyncio.run(_bot_username(settings))
 
@@ -127,7 +127,7 @@ def _write(output: str, content: bytes) -> None:
     try:
         Path(output).write_bytes(content)
     except OSError as error:
-        raise PejlingError(f"{output}: cannot write the file ({error.strerror})") from None
+        raise CommandLineError(f"{output}: cannot write the file ({error.strerror})") from None
 
 
 # ---------------------------------------------------------------- the parser
@@ -181,7 +181,7 @@ def register(sub: Subcommands) -> None:
     )
     letter.add_argument("--unit", required=True, help="unit id or name")
     letter.add_argument("--audience", default="both", choices=[a.value for a in RoundAudience])
-    letter.add_argument("--lang", default="da", choices=["da", "en"])
+    letter.add_argument("--lang", default=SOURCE_LOCALE, choices=LOCALES)
     letter.add_argument(
         "--format", default="pdf", choices=["pdf", "csv"], help="csv: the links for mail merge"
     )

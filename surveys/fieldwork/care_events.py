@@ -15,8 +15,8 @@ from storage.models import (
     Respondent,
 )
 from storage.types import utcnow
-from surveys.errors import PejlingError
-from surveys.indicators.sql import forget_tallies
+from surveys.errors import PejlingError, Problem
+from surveys.fieldwork.tallies import forget_tallies
 
 UNFINISHED = (
     DeliveryStatus.PENDING,
@@ -36,11 +36,11 @@ async def citizen_left(
     """
     now = now or utcnow()
     if reason not in (CitizenStatus.MOVED, CitizenStatus.DIED):
-        raise PejlingError(f"--reason {reason!r}: use moved or died")
+        raise PejlingError(Problem.BAD_REASON, reason=reason)
     citizen = await session.get(Citizen, citizen_id)
     if citizen is None:
-        raise PejlingError(f"there is no citizen with id {citizen_id}")
-    citizen.status = reason
+        raise PejlingError(Problem.NO_CITIZEN, citizen_id=citizen_id)
+    citizen.status = CitizenStatus(reason)
     citizen.left_at = citizen.left_at or now
     people = select(Respondent.id).where(Respondent.citizen_id == citizen_id)
     unfinished = (Delivery.respondent_id.in_(people), Delivery.status.in_(UNFINISHED))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import SurveyVersion
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 from surveys.questionnaire.loader import survey_from_snapshot
 from surveys.questionnaire.schema import Survey
 
@@ -49,10 +49,7 @@ async def store_version(session: AsyncSession, survey: Survey) -> SurveyVersion:
         session.add(row)
         await session.flush()
     elif row.checksum != digest:
-        raise PejlingError(
-            f"survey {survey.id!r} version {survey.version} was changed after it was used; "
-            "raise its version number in the file"
-        )
+        raise PejlingError(Problem.SURVEY_CHANGED, survey=survey.id, version=survey.version)
     return row
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    func,
     literal,
     select,
     true,
@@ -43,7 +44,10 @@ from surveys.fieldwork.rounds import is_open, next_reminder
 # A claim older than this, still unrecorded when a tick starts, is from a tick that
 # failed half-way: its invitations go back to the outbox.
 STALE_CLAIM = timedelta(minutes=2)
-MAX_ATTEMPTS = 5
+# A message that met a temporary failure waits this long before it is tried again, so the
+# sender's probe after a pause is another message, and one message Telegram keeps failing
+# cannot hold up the rest.
+RETRY_AFTER_FAULT = timedelta(minutes=3)
 # The table itself, for UPDATEs run once per row (executemany) outside the ORM.
 _DELIVERIES: Table = Delivery.metadata.tables[Delivery.__tablename__]
 
@@ -73,15 +77,6 @@ class ContactHours:
 
     start: int = 9
     end: int = 19
-
-    @classmethod
-    def parse(cls, text: str) -> ContactHours:
-        """'09-19' -> 09:00 to 19:00; '00-24' means always."""
-        start_text, _, end_text = text.partition("-")
-        start, end = int(start_text), int(end_text)
-        if not (0 <= start < end <= 24):
-            raise ValueError("use HH-HH with 0 <= start < end <= 24, for example 09-19")
-        return cls(start, end)
 
     def allows(self, moment: datetime) -> bool:
         """True when ``moment`` falls inside the window."""
@@ -286,13 +281,53 @@ async def _claim_reminders(session: AsyncSession, limit: int, now: datetime) -> 
     ]
 
 
+@dataclass(frozen=True)
+class OutboxDepth:
+    """What waits in the outbox of the open rounds at one moment (operators' figures)."""
+
+    invitations_due: int = 0  # may go out now, or at the next contact hour
+    invitations_later: int = 0  # back after a temporary failure, due again later
+    invitations_sending: int = 0  # claimed by the sender: in flight
+    reminders_due: int = 0
+
+
+async def depth(session: AsyncSession, now: datetime | None = None) -> OutboxDepth:
+    """Count what waits to be sent in the open rounds to people still taking part, with
+    one statement (for /metrics, read at each scrape)."""
+    now = now or utcnow()
+    pending = Delivery.status == DeliveryStatus.PENDING
+    later = and_(Delivery.next_attempt_at.is_not(None), Delivery.next_attempt_at > now)
+    reminder_due = and_(
+        Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.STARTED)),
+        Delivery.next_reminder_at <= now,
+    )
+    counts = (
+        await session.execute(
+            _with_recipient(
+                select(
+                    func.count().filter(pending, ~later),
+                    func.count().filter(pending, later),
+                    func.count().filter(Delivery.status == DeliveryStatus.SENDING),
+                    func.count().filter(reminder_due),
+                ).select_from(Delivery)
+            ).where(
+                is_open(now),
+                _reachable(),
+                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING))
+                | reminder_due,
+            )
+        )
+    ).one()
+    return OutboxDepth(*(int(count or 0) for count in counts))
+
+
 class Result(StrEnum):
     """What became of one attempt to send a message."""
 
     SENT = "sent"  # Telegram took it
     FAILED = "failed"  # a 400: refused for good
     GONE = "gone"  # a 403: the person blocked the bot
-    RETRY = "retry"  # network or 5xx: try again later
+    RETRY = "retry"  # network, timeout or 5xx: back in the outbox, due again a while later
     UNSENT = "unsent"  # not sent (429s, or the sender stops): back in the outbox as it was
 
 
@@ -306,10 +341,15 @@ class Outcome:
 
 
 async def record(
-    session: AsyncSession, outcomes: Sequence[Outcome], now: datetime | None = None
+    session: AsyncSession,
+    outcomes: Sequence[Outcome],
+    now: datetime | None = None,
+    *,
+    retry_after: timedelta = RETRY_AFTER_FAULT,
 ) -> None:
     """Write the outcomes of a group of sends: one statement for each kind of outcome
-    present (all sent, usually), whatever the number of messages."""
+    present (all sent, usually), whatever the number of messages. Messages that met a
+    temporary failure are due again ``retry_after`` from ``now``."""
     now = now or utcnow()
     by_result: dict[Result, list[Outcome]] = {}
     for outcome in outcomes:
@@ -323,7 +363,7 @@ async def record(
         elif result == Result.GONE:
             await mark_gone(session, messages, now)
         elif result == Result.RETRY:
-            await retry_later(session, [(o.message, o.reason) for o in group], now)
+            await retry_later(session, [(o.message, o.reason) for o in group], now, retry_after)
         else:
             await send_again(session, messages, now)
 
@@ -400,17 +440,21 @@ async def mark_gone(
 
 
 async def retry_later(
-    session: AsyncSession, failures: Sequence[tuple[Outgoing, str]], now: datetime | None = None
-) -> int:
-    """A temporary failure (network, 5xx): try again after a growing pause, a bounded
-    number of times. Returns how many invitations have now failed for good."""
+    session: AsyncSession,
+    failures: Sequence[tuple[Outgoing, str]],
+    now: datetime | None = None,
+    after: timedelta = RETRY_AFTER_FAULT,
+) -> None:
+    """A temporary failure (network, timeout, 5xx) met these messages: they go back to the
+    outbox, due again ``after`` from now, with the reason kept. No attempt is charged and
+    none is failed for it: while the round is open, they will go out."""
     now = now or utcnow()
     reminders = [m for m, _ in failures if m.kind == Kind.REMINDER]
     if reminders:
         await session.execute(
-            _by_id(
-                reminders_sent=bindparam("b_sent"), next_reminder_at=now + timedelta(minutes=5)
-            ).where(_DELIVERIES.c.reminders_sent == bindparam("b_number")),
+            _by_id(reminders_sent=bindparam("b_sent"), next_reminder_at=now + after).where(
+                _DELIVERIES.c.reminders_sent == bindparam("b_number")
+            ),
             [
                 {
                     "b_id": m.delivery_id,
@@ -420,38 +464,17 @@ async def retry_later(
                 for m in reminders
             ],
         )
-    given_up = [
-        (m, r) for m, r in failures if m.kind == Kind.INVITATION and m.attempts >= MAX_ATTEMPTS
-    ]
-    again = [(m, r) for m, r in failures if m.kind == Kind.INVITATION and m.attempts < MAX_ATTEMPTS]
-    if given_up:
-        await session.execute(
-            _by_id(status=DeliveryStatus.FAILED, last_error=bindparam("b_reason")),
-            [
-                {
-                    "b_id": m.delivery_id,
-                    "b_reason": f"gave up after {m.attempts} attempts: {r}"[:300],
-                }
-                for m, r in given_up
-            ],
-        )
-    if again:
+    invitations = [(m, r) for m, r in failures if m.kind == Kind.INVITATION]
+    if invitations:
         await session.execute(
             _by_id(
                 status=DeliveryStatus.PENDING,
+                attempts=_DELIVERIES.c.attempts - 1,
                 last_error=bindparam("b_reason"),
-                next_attempt_at=bindparam("b_at"),
-            ),
-            [
-                {
-                    "b_id": m.delivery_id,
-                    "b_reason": r[:300],
-                    "b_at": now + timedelta(seconds=2**m.attempts),
-                }
-                for m, r in again
-            ],
+                next_attempt_at=now + after,
+            ).where(_DELIVERIES.c.status == DeliveryStatus.SENDING),
+            [{"b_id": m.delivery_id, "b_reason": r[:300]} for m, r in invitations],
         )
-    return len(given_up)
 
 
 async def send_again(

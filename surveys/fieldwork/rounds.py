@@ -9,15 +9,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import ROUND_AUDIENCES
 from storage.models import (
     Citizen,
     CitizenStatus,
     Delivery,
     DeliveryStatus,
     Respondent,
-    RespondentKind,
     Round,
     RoundAudience,
+    RoundDeliveryTally,
     RoundParticipant,
     SurveyVersion,
     TelegramAccount,
@@ -26,16 +27,10 @@ from storage.models import (
 )
 from storage.types import utcnow
 from storage.upsert import insert_select_ignoring_conflicts
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 from surveys.fieldwork.definitions import load_version, store_version
-from surveys.indicators.sql import tally_round
-from surveys.questionnaire.schema import Audience, Survey
-
-AUDIENCE_KINDS: dict[str, tuple[str, ...]] = {
-    RoundAudience.CITIZENS: (RespondentKind.CITIZEN,),
-    RoundAudience.RELATIVES: (RespondentKind.RELATIVE,),
-    RoundAudience.BOTH: (RespondentKind.CITIZEN, RespondentKind.RELATIVE),
-}
+from surveys.fieldwork.tallies import tally_round
+from surveys.questionnaire.schema import Survey
 
 
 def is_open(now: datetime) -> ColumnElement[bool]:
@@ -63,14 +58,14 @@ async def start_round(
     """
     now = now or utcnow()
     if not units:
-        raise PejlingError("a round needs at least one unit")
+        raise PejlingError(Problem.NO_UNITS)
     if closes_at <= now:
-        raise PejlingError("the closing time must be in the future")
-    wanted = {Audience(kind) for kind in AUDIENCE_KINDS[audience]}
+        raise PejlingError(Problem.CLOSING_IN_PAST)
+    wanted = set(ROUND_AUDIENCES[audience])
     if not wanted & set(survey.audiences):
-        raise PejlingError(f"survey {survey.id!r} has no items for {audience}")
+        raise PejlingError(Problem.NO_ITEMS_FOR_AUDIENCE, survey=survey.id, audience=audience)
     if len(reminder_days) > 2 or any(day < 1 for day in reminder_days):
-        raise PejlingError("at most two reminders, each at least one day after the invitation")
+        raise PejlingError(Problem.BAD_REMINDERS)
     version = await store_version(session, survey)
     round_ = Round(
         survey_version_id=version.id,
@@ -121,7 +116,7 @@ async def count_eligible(
     session: AsyncSession, unit_ids: Sequence[int], audience: RoundAudience
 ) -> int:
     """How many people a round would invite now (for the summary before starting it)."""
-    query = _eligible(unit_ids, AUDIENCE_KINDS[audience]).subquery()
+    query = _eligible(unit_ids, ROUND_AUDIENCES[audience]).subquery()
     return int(await session.scalar(select(func.count()).select_from(query)) or 0)
 
 
@@ -140,7 +135,7 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
         .all()
     )
     now = utcnow()
-    people = _eligible(unit_ids, AUDIENCE_KINDS[round_.audience], round_.id).subquery()
+    people = _eligible(unit_ids, ROUND_AUDIENCES[round_.audience], round_.id).subquery()
     rows = select(
         literal(round_.id),
         people.c[0],
@@ -228,7 +223,7 @@ async def enrol_respondent(
         return 0
     unit = await session.get(Unit, citizen.unit_id)
     assert unit is not None
-    audiences = [a for a, kinds in AUDIENCE_KINDS.items() if respondent.kind in kinds]
+    audiences = [a for a, kinds in ROUND_AUDIENCES.items() if respondent.kind in kinds]
     rounds = await session.execute(
         select(Round.id, Round.reminder_days)
         .join(round_units, round_units.c.round_id == Round.id)
@@ -268,7 +263,7 @@ async def close_round(
     now = now or utcnow()
     round_ = await session.get(Round, round_id)
     if round_ is None:
-        raise PejlingError(f"there is no round {round_id}")
+        raise PejlingError(Problem.NO_ROUND, round_id=round_id)
     if round_.closed_at is None:
         round_.closed_at = now
         await session.flush()
@@ -329,7 +324,7 @@ class RoundStatus:
 
     round_id: int
     survey_id: str
-    audience: str
+    audience: RoundAudience
     closes_at: datetime
     closed: bool
     unit_names: list[str]
@@ -349,16 +344,19 @@ async def round_status(
     now = now or utcnow()
     round_ = await session.get(Round, round_id)
     if round_ is None:
-        raise PejlingError(f"there is no round {round_id}")
-    counts = dict(
-        (
-            await session.execute(
-                select(Delivery.status, func.count())
-                .where(Delivery.round_id == round_id)
-                .group_by(Delivery.status)
-            )
-        ).all()
+        raise PejlingError(Problem.NO_ROUND, round_id=round_id)
+    # A tallied round has its deliveries counted (and past the retention period only
+    # that count is left); an open one is counted from its deliveries.
+    query = (
+        select(RoundDeliveryTally.status, func.sum(RoundDeliveryTally.count))
+        .where(RoundDeliveryTally.round_id == round_id)
+        .group_by(RoundDeliveryTally.status)
+        if round_.tallied_at is not None
+        else select(Delivery.status, func.count())
+        .where(Delivery.round_id == round_id)
+        .group_by(Delivery.status)
     )
+    counts = {status: int(n) for status, n in (await session.execute(query)).all()}
     names = await session.execute(
         select(Unit.name)
         .join(round_units, round_units.c.unit_id == Unit.id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from storage.models import Round, RoundAudience, Schedule, Unit
 from storage.types import utcnow
 from surveys.clock import DANISH_TIMEZONE
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 from surveys.fieldwork.rounds import start_round
 from surveys.questionnaire.loader import load_surveys
 from surveys.questionnaire.schema import Survey
@@ -28,17 +28,14 @@ def trigger(every: str) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(expression, timezone=DANISH_TIMEZONE)
     except ValueError as error:
-        raise PejlingError(
-            f"--every {every!r}: use month, quarter or a cron expression such as "
-            f"'0 10 1 */2 *' ({error})"
-        ) from None
+        raise PejlingError(Problem.BAD_EVERY, every=every, error=error) from None
 
 
 def next_run(every: str, after: datetime) -> datetime:
     """The first time after ``after`` at which the schedule fires."""
     fire = trigger(every).get_next_fire_time(None, after + timedelta(seconds=1))
     if not isinstance(fire, datetime):
-        raise PejlingError(f"--every {every!r} never fires")
+        raise PejlingError(Problem.EVERY_NEVER_FIRES, every=every)
     return fire
 
 
@@ -55,9 +52,9 @@ async def add_schedule(
     """Register a recurring round; it first runs at the next time ``every`` names."""
     now = now or utcnow()
     if not units:
-        raise PejlingError("a schedule needs at least one unit")
+        raise PejlingError(Problem.SCHEDULE_NO_UNITS)
     if not 1 <= open_days <= 90:
-        raise PejlingError("a round stays open between 1 and 90 days")
+        raise PejlingError(Problem.OPEN_DAYS)
     schedule = Schedule(
         survey_id=survey.id,
         audience=audience,
@@ -83,7 +80,7 @@ async def remove_schedule(session: AsyncSession, schedule_id: int) -> None:
     """Stop a recurring round; rounds it already started stay."""
     result = await session.execute(delete(Schedule).where(Schedule.id == schedule_id))
     if getattr(result, "rowcount", 0) != 1:
-        raise PejlingError(f"there is no schedule {schedule_id}")
+        raise PejlingError(Problem.NO_SCHEDULE, schedule_id=schedule_id)
 
 
 async def start_due(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, Table, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import Audience, UnitKind
 from storage.models import (
     OPEN_DELIVERY_STATUSES,
     AnswerKind,
@@ -38,7 +39,7 @@ from surveys.journey.results import (
     Refusal,
     Step,
 )
-from surveys.questionnaire.schema import Audience
+from surveys.questionnaire.scoring import is_proxy
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,8 @@ class _Press:
     round_id: int
     status: str
     position: int
-    audience: str
-    unit_kind: str
+    audience: Audience
+    unit_kind: UnitKind
     started: bool
     survey_version_id: int
     closes_at: datetime
@@ -229,7 +230,7 @@ async def _load_press(session: AsyncSession, delivery_id: int, *, lock: bool) ->
 
 async def _step(session: AsyncSession, press: _Press) -> Step:
     survey = await load_version(session, press.survey_version_id)
-    items = survey.items_for(Audience(press.audience), press.unit_kind)
+    items = survey.items_for(press.audience, press.unit_kind)
     total = len(items)
     if press.position >= total:
         return CommentPrompt(
@@ -241,7 +242,7 @@ async def _step(session: AsyncSession, press: _Press) -> Step:
             max_length=survey.comment.max_length,
         )
     item = items[press.position]
-    text = survey.text_for(item, Audience(press.audience))
+    text = survey.text_for(item, press.audience)
     return Question(
         delivery_id=press.delivery_id,
         index=press.position,
@@ -384,8 +385,8 @@ async def answer(
         update=("kind", "value", "channel", "answered_at"),
     )
     press.answers[step.item.id] = _choice_of(kind, value)
-    if step.item.proxy_values:
-        changes["proxy"] = value in step.item.proxy_values
+    if step.item.proxy_values:  # only the item that asks who answers sets the flag
+        changes["proxy"] = is_proxy(survey, step.item.id, value)
     press.position = index + 1
     changes.update(position=press.position, status=DeliveryStatus.STARTED, updated_at=now)
     if not press.started:

@@ -42,10 +42,21 @@ def information(
             "Du kan altid se dine data (/mine_data), slette dem (/slet) "
             "eller sige nej tak til flere spørgeskemaer (/stop)."
         )
+        anonymous_text = _(
+            "Spørgeskemaerne er anonyme: når du har afsluttet et, eller det er lukket, kan "
+            "dine svar og kommentarer ikke længere kobles til dig. Så kan /slet heller ikke "
+            "finde dem; de slettes efter de {months} måneder som alle andre svar."
+        )
     else:
         rights_text = _(
             "Du kan altid se dine data, slette dem eller sige nej tak til flere "
             "spørgeskemaer under «Dine data» nederst på siden."
+        )
+        anonymous_text = _(
+            "Spørgeskemaerne er anonyme: når du har afsluttet et, eller det er lukket, kan "
+            "dine svar og kommentarer ikke længere kobles til dig. Så kan sletningen under "
+            "«Dine data» heller ikke finde dem; de slettes efter de {months} måneder som alle "
+            "andre svar."
         )
     return Information(
         greeting=_(
@@ -66,6 +77,7 @@ def information(
                 "og kun tal for hele enheden bliver tilbage."
             ).format(months=months),
             rights_text,
+            anonymous_text.format(months=months),
             _("Kommunen er dataansvarlig. Spørgsmål: {contact}").format(contact=contact),
         ),
         question=_("Vil du være med?"),

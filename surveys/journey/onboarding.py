@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -14,6 +14,7 @@ from storage.models import (
     Invite,
     InviteFailure,
     InviteRole,
+    LanguageChoice,
     Respondent,
     Staff,
     TelegramAccount,
@@ -21,6 +22,7 @@ from storage.models import (
     WebAccount,
 )
 from storage.types import utcnow
+from storage.upsert import upsert
 from surveys.fieldwork.rounds import enrol_respondent
 from surveys.journey.answering import next_step
 from surveys.journey.results import InviteOutcome, InviteResult, Step
@@ -105,8 +107,16 @@ async def open_invite(
         return InviteResult(InviteOutcome.USED)
 
     account = await find_account(session, telegram_user_id)
+    # A language chosen before joining belongs to the account from now on.
+    chosen = (
+        await session.execute(
+            delete(LanguageChoice)
+            .where(LanguageChoice.telegram_user_id == telegram_user_id)
+            .returning(LanguageChoice.locale)
+        )
+    ).scalar_one_or_none()
     if account is None:
-        account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=chat_id)
+        account = TelegramAccount(telegram_user_id=telegram_user_id, chat_id=chat_id, locale=chosen)
         session.add(account)
     account.chat_id = chat_id
     account.stopped_at = None  # opening a new invite is a clear wish to take part
@@ -232,6 +242,27 @@ async def resume(session: AsyncSession, account: TelegramAccount) -> bool:
 async def set_locale(session: AsyncSession, account: TelegramAccount, locale: str) -> None:
     """Remember the person's language."""
     account.locale = locale
+
+
+async def remember_language(
+    session: AsyncSession, telegram_user_id: int, locale: str, *, now: datetime | None = None
+) -> None:
+    """/sprog before joining: keep the choice until the person opens their invite (then it
+    moves to their account) or ``KEEP_LANGUAGE_CHOICES`` has passed."""
+    await upsert(
+        session,
+        LanguageChoice,
+        {"telegram_user_id": telegram_user_id, "locale": locale, "chosen_at": now or utcnow()},
+        conflict=("telegram_user_id",),
+        update=("locale", "chosen_at"),
+    )
+
+
+async def language_before_joining(session: AsyncSession, telegram_user_id: int) -> str | None:
+    """The language a Telegram user without an account chose with /sprog, if any."""
+    return await session.scalar(
+        select(LanguageChoice.locale).where(LanguageChoice.telegram_user_id == telegram_user_id)
+    )
 
 
 async def _respondents(session: AsyncSession, account: TelegramAccount) -> list[Respondent]:

@@ -239,8 +239,8 @@ def _page(
         lead(
             _("Vil du ikke være med?"),
             _(
-                "Så skal du ikke gøre noget. Du kan altid stoppe eller få dine svar slettet: "
-                "på siden med spørgsmålene, eller med /stop og /slet i Telegram."
+                "Så skal du ikke gøre noget. Du kan altid stoppe eller få slettet alt, der kan "
+                "kobles til dig: på siden med spørgsmålene, eller med /stop og /slet i Telegram."
             ),
         ),
         lead(_("Har du spørgsmål?"), _("Kontakt {contact}.")),

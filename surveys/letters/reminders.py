@@ -31,7 +31,7 @@ from storage.models import (
     round_units,
 )
 from storage.types import utcnow
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 from surveys.letters.invitations import Letter, roles_of
 from surveys.registry.invites import (
     code_address,
@@ -72,9 +72,9 @@ async def reminder_letters(
     now = now or utcnow()
     round_ = await session.get(Round, round_id)
     if round_ is None:
-        raise PejlingError(f"there is no round {round_id}")
+        raise PejlingError(Problem.NO_ROUND, round_id=round_id)
     if round_.closed_at is not None or round_.closes_at <= now:
-        raise PejlingError(f"round {round_id} is closed: a reminder would come too late")
+        raise PejlingError(Problem.ROUND_CLOSED_FOR_REMINDERS, round_id=round_id)
     roles = [role.value for role in roles_of(RoundAudience(round_.audience))]
     in_round = Citizen.unit_id.in_(
         select(round_units.c.unit_id).where(round_units.c.round_id == round_id)

@@ -2,35 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Answer,
+    Audience,
     Citizen,
     Comment,
     Delivery,
     DeliveryStatus,
     Invite,
+    InviteFailure,
+    InviteRole,
+    LanguageChoice,
     Respondent,
-    RespondentKind,
     Round,
+    RoundParticipant,
     Staff,
     TelegramAccount,
     Unit,
     WebAccount,
     staff_units,
 )
-from surveys.indicators.sql import forget_tallies
+from surveys.fieldwork.tallies import forget_tallies
+from surveys.privacy.retention import deleted_by
 
 
 @dataclass(frozen=True)
 class Participation:
-    kind: str  # citizen or relative
+    kind: Audience
     citizen_name: str | None
     unit_name: str
 
@@ -43,11 +47,58 @@ class MyData:
     informed_at: datetime | None
     stopped_at: datetime | None
     participations: list[Participation] = field(default_factory=list)
-    staff_roles: list[tuple[str, list[str]]] = field(default_factory=list)
+    staff_roles: list[tuple[InviteRole, list[str]]] = field(default_factory=list)
     surveys: int = 0
     answers: int = 0
     comments: int = 0
     delete_by: datetime | None = None
+    # Rounds of which the person's answers (if any) are already cut from them: /slet
+    # cannot find those, the retention purge deletes them by ``anonymous_delete_by``.
+    anonymous_rounds: int = 0
+    anonymous_delete_by: datetime | None = None
+    failed_links: int = 0  # wrong invite links tried lately (kept a day)
+
+
+@dataclass(frozen=True)
+class Traces:
+    """What is kept about a Telegram user who has no account: a language chosen with
+    /sprog, and wrong invite links tried lately."""
+
+    locale: str | None
+    failed_links: int
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing at all is kept."""
+        return self.locale is None and self.failed_links == 0
+
+
+async def traces(session: AsyncSession, telegram_user_id: int) -> Traces:
+    """What is kept about a Telegram user without an account."""
+    locale = await session.scalar(
+        select(LanguageChoice.locale).where(LanguageChoice.telegram_user_id == telegram_user_id)
+    )
+    return Traces(locale, await _failed_links(session, telegram_user_id))
+
+
+async def _failed_links(session: AsyncSession, telegram_user_id: int) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(InviteFailure)
+        .where(InviteFailure.telegram_user_id == telegram_user_id)
+    )
+    return int(count or 0)
+
+
+async def forget_traces(session: AsyncSession, telegram_user_id: int) -> None:
+    """Delete every row that names a Telegram user outside ``telegram_accounts``: a
+    language chosen before joining and wrong invite links tried."""
+    await session.execute(
+        delete(LanguageChoice).where(LanguageChoice.telegram_user_id == telegram_user_id)
+    )
+    await session.execute(
+        delete(InviteFailure).where(InviteFailure.telegram_user_id == telegram_user_id)
+    )
 
 
 def _person_of(account: TelegramAccount) -> Select[int]:
@@ -76,6 +127,7 @@ async def my_data(session: AsyncSession, account: TelegramAccount, retention_mon
         informed_at=account.informed_at,
         stopped_at=account.stopped_at,
         staff_roles=staff_roles,
+        failed_links=await _failed_links(session, account.telegram_user_id),
     )
 
 
@@ -87,7 +139,8 @@ async def _data_of(
     locale: str | None,
     informed_at: datetime | None,
     stopped_at: datetime | None,
-    staff_roles: list[tuple[str, list[str]]],
+    staff_roles: list[tuple[InviteRole, list[str]]],
+    failed_links: int = 0,
 ) -> MyData:
     people = await session.execute(
         select(Respondent.kind, Citizen.first_name, Unit.name)
@@ -106,10 +159,30 @@ async def _data_of(
         select(func.count()).select_from(Comment).where(Comment.delivery_id.in_(mine))
     )
     last_close = await session.scalar(
-        select(func.max(Round.closes_at)).where(
+        select(func.max(func.coalesce(Round.closed_at, Round.closes_at))).where(
             Round.id.in_(select(Delivery.round_id).where(Delivery.respondent_id.in_(respondents)))
         )
     )
+    # Anonymous rounds the person was invited to where no delivery is linked to them any
+    # more: they finished, or the round closed (the participants list is all that says
+    # they were there).
+    linked = (
+        select(Delivery.id)
+        .where(
+            Delivery.round_id == Round.id,
+            Delivery.respondent_id == RoundParticipant.respondent_id,
+        )
+        .exists()
+    )
+    cut = (
+        select(Round.id, func.coalesce(Round.closed_at, Round.closes_at).label("closed"))
+        .join(RoundParticipant, RoundParticipant.round_id == Round.id)
+        .where(and_(RoundParticipant.respondent_id.in_(respondents), Round.anonymous, ~linked))
+        .subquery()
+    )
+    anonymous, last_anonymous = (
+        await session.execute(select(func.count(cut.c.id.distinct()), func.max(cut.c.closed)))
+    ).one()
     return MyData(
         locale=locale,
         informed_at=informed_at,
@@ -119,21 +192,30 @@ async def _data_of(
         surveys=surveys or 0,
         answers=answers or 0,
         comments=comments or 0,
-        delete_by=last_close + relativedelta(months=retention_months) if last_close else None,
+        delete_by=deleted_by(last_close, retention_months) if last_close else None,
+        anonymous_rounds=int(anonymous or 0),
+        anonymous_delete_by=(
+            deleted_by(last_anonymous, retention_months) if last_anonymous else None
+        ),
+        failed_links=failed_links,
     )
 
 
 async def delete_my_data(session: AsyncSession, account: TelegramAccount) -> None:
-    """/slet: delete every row that names this person.
+    """/slet: delete every row that names this person, at once.
 
-    Answers and comments go. A delivery stays only as an anonymous count (withdrawn,
-    no respondent) so a round's response rate stays honest. A citizen's own first
-    name is blanked; the citizen row stays as the municipality's anonymous key for
-    relatives' answers. The letter's web link stops working.
+    The account, staff roles, the language chosen and wrong links tried go, and the
+    answers and comments still linked to the person. A delivery stays only as an
+    anonymous count (withdrawn, no respondent, no times) so a round's response rate
+    stays honest. A citizen's own first name is blanked; the citizen row stays as the
+    municipality's anonymous key for relatives' answers. Answers already cut from the
+    person (an anonymous round they finished, or one that closed) cannot be found: they
+    go with the retention purge. The letter's web link stops working.
     """
     await _delete_respondents(session, _person_of(account))
     await session.execute(delete(Staff).where(Staff.account_id == account.id))
     await session.execute(delete(TelegramAccount).where(TelegramAccount.id == account.id))
+    await forget_traces(session, account.telegram_user_id)
     session.expunge(account)
 
 
@@ -150,14 +232,28 @@ async def _delete_respondents(session: AsyncSession, respondents: Select[int]) -
     await session.execute(
         update(Delivery)
         .where(Delivery.id.in_(deliveries))
-        .values(respondent_id=None, status=DeliveryStatus.WITHDRAWN, proxy=False)
+        .values(
+            respondent_id=None,
+            status=DeliveryStatus.WITHDRAWN,
+            proxy=False,
+            position=0,
+            attempts=0,
+            last_error=None,
+            claimed_at=None,
+            next_attempt_at=None,
+            reminders_sent=0,
+            next_reminder_at=None,
+            sent_at=None,
+            started_at=None,
+            completed_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     # A closed round's tally counted these answers: it goes too, to be counted again.
     # After the deliveries' update, which waits for a tally being counted right now.
     await forget_tallies(session, rounds)
     own_citizens = select(Respondent.citizen_id).where(
-        Respondent.id.in_(ids), Respondent.kind == RespondentKind.CITIZEN
+        Respondent.id.in_(ids), Respondent.kind == Audience.CITIZEN
     )
     await session.execute(
         update(Citizen)
@@ -199,16 +295,11 @@ async def web_my_data(
     )
     if account is not None:
         data = await my_data(session, account, retention_months)
-        return MyData(
+        return replace(
+            data,
             locale=(web.locale if web else None) or data.locale,
             informed_at=data.informed_at or (web.informed_at if web else None),
             stopped_at=data.stopped_at or (web.stopped_at if web else None),
-            participations=data.participations,
-            staff_roles=data.staff_roles,
-            surveys=data.surveys,
-            answers=data.answers,
-            comments=data.comments,
-            delete_by=data.delete_by,
         )
     return await _data_of(
         session,

@@ -11,7 +11,9 @@ the options are shown. "Ved ikke" (don't know) and "Spring over" (skip) are
 not options of any scale: the bot offers them on every question and stores
 them apart from the position.
 
-This package is the pure domain: it must never import aiogram or sqlalchemy.
+This package has no database code: it never imports aiogram or sqlalchemy (an
+import-linter contract in pyproject.toml checks it); it shares the stored enums of
+``storage.enums``, which are pure Python.
 """
 
 from __future__ import annotations
@@ -23,21 +25,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storage.enums import Audience, UnitKind
 from surveys.questionnaire.text import PLACEHOLDERS, PlaceholderError, placeholders_in
-
-
-class Audience(StrEnum):
-    """Who answers: the citizen, or a relative answering about the citizen."""
-
-    citizen = "citizen"
-    relative = "relative"
-
-
-class UnitKind(StrEnum):
-    """The kind of care unit a citizen belongs to."""
-
-    care_home = "care_home"
-    home_care = "home_care"
 
 
 class Theme(StrEnum):
@@ -52,12 +41,12 @@ class Theme(StrEnum):
 
 
 AUDIENCE_LABELS: dict[Audience, str] = {
-    Audience.citizen: "citizens",
-    Audience.relative: "relatives",
+    Audience.CITIZEN: "citizens",
+    Audience.RELATIVE: "relatives",
 }
 UNIT_KIND_LABELS: dict[UnitKind, str] = {
-    UnitKind.care_home: "care homes",
-    UnitKind.home_care: "home care",
+    UnitKind.CARE_HOME: "care homes",
+    UnitKind.HOME_CARE: "home care",
 }
 
 Loc = tuple[str | int, ...]
@@ -283,7 +272,7 @@ class Item(_Model):
                         subject=subject,
                         where=where,
                     )
-            if names and audience is not Audience.relative:
+            if names and audience is not Audience.RELATIVE:
                 raise SurveyDefinitionError(
                     f"the {audience.value} text uses {{{names[0]}}}; placeholders are only "
                     "allowed in relative-facing texts (give the citizen its own wording)",

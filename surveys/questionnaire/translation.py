@@ -17,7 +17,9 @@ from surveys.questionnaire.schema import Survey
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 DOMAIN = "pejling"
 SOURCE_LOCALE = "da"
-TRANSLATED_LOCALES = ("en",)
+"""Danish: the language the texts are written in, and what a person sees until they choose."""
+LOCALES = (SOURCE_LOCALE, "en")
+"""Every language a person can choose (the bot's /sprog, letters, the web pages)."""
 
 
 def translations(locale: str) -> NullTranslations:

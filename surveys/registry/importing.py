@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen, CitizenStatus, Invite, Unit, UnitKind
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 from surveys.registry.people import clean_first_name, list_units
 
 MAX_REF = 64
@@ -140,9 +140,7 @@ def decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise PejlingError(
-            f"{source}: the file is not UTF-8 text; in Excel, save it as 'CSV UTF-8'"
-        ) from None
+        raise PejlingError(Problem.FILE_NOT_UTF8, source=source) from None
 
 
 def _delimiter(text: str) -> str:
@@ -169,7 +167,7 @@ def read_rows(data: bytes, columns: Sequence[Column], source: str) -> list[Row |
                 values[field] = cell.strip()
         rows.append(Row(line, values))
     if header is None:
-        raise PejlingError(f"{source}: the file is empty; {_expected(columns)}")
+        raise PejlingError(Problem.FILE_EMPTY, source=source, expected=_expected(columns))
     return rows
 
 
@@ -181,7 +179,9 @@ def _records(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
             if any(cell.strip() for cell in cells):
                 yield reader.line_num, cells
     except csv.Error as error:
-        raise PejlingError(f"{source}: line {reader.line_num}: {error}") from None
+        raise PejlingError(
+            Problem.FILE_BAD_LINE, source=source, line=reader.line_num, error=error
+        ) from None
 
 
 def _map_header(cells: list[str], columns: Sequence[Column], source: str) -> list[str | None]:
@@ -196,16 +196,20 @@ def _map_header(cells: list[str], columns: Sequence[Column], source: str) -> lis
             # Refused rather than ignored: a column Pejling does not need is personal data
             # that should not be handed over at all (data minimisation).
             raise PejlingError(
-                f"{source}: line 1: unknown column {cell.strip()!r}; {_expected(columns)} "
-                "(remove other columns: Pejling needs no other data)"
+                Problem.UNKNOWN_COLUMN,
+                source=source,
+                column=cell.strip(),
+                expected=_expected(columns),
             )
         if column.field in fields:
-            raise PejlingError(f"{source}: line 1: the column {cell.strip()!r} is there twice")
+            raise PejlingError(Problem.COLUMN_TWICE, source=source, column=cell.strip())
         fields.append(column.field)
     missing = [c for c in columns if c.field not in fields]
     if missing:
         names = ", ".join(f"{c.english!r} ({c.danish!r})" for c in missing)
-        raise PejlingError(f"{source}: line 1: no column {names}; {_expected(columns)}")
+        raise PejlingError(
+            Problem.MISSING_COLUMN, source=source, names=names, expected=_expected(columns)
+        )
     return fields
 
 

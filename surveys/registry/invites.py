@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen, CitizenStatus, Invite, InviteRole, Unit
 from storage.types import utcnow
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 
 TOKEN_BYTES = 24  # 192 bits; 32 URL-safe characters, within Telegram's 64 for a start parameter
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -130,19 +130,19 @@ async def issue_invites(
     relatives) a citizen. Returns the tokens, which are not stored anywhere. With
     ``secret`` (LINK_SECRET) the token and a short code are derived from a stored salt."""
     if count < 1 or count > 50:
-        raise PejlingError("the number of invites must be between 1 and 50")
+        raise PejlingError(Problem.INVITE_COUNT)
     now = now or utcnow()
     if role in (InviteRole.CITIZEN, InviteRole.RELATIVE):
         citizen = await session.get(Citizen, citizen_id) if citizen_id is not None else None
         if citizen is None:
-            raise PejlingError(f"there is no citizen with id {citizen_id}")
+            raise PejlingError(Problem.NO_CITIZEN, citizen_id=citizen_id)
         if citizen.status != CitizenStatus.ACTIVE:
-            raise PejlingError(f"citizen {citizen_id} has left ({citizen.status})")
+            raise PejlingError(Problem.CITIZEN_LEFT, citizen_id=citizen_id, status=citizen.status)
         if role == InviteRole.CITIZEN:
             count = 1
         unit_id = citizen.unit_id
     elif role == InviteRole.STAFF and (unit_id is None or await session.get(Unit, unit_id) is None):
-        raise PejlingError(f"there is no unit {unit_id}")
+        raise PejlingError(Problem.NO_UNIT_ID, unit_id=unit_id)
     issued = []
     for _ in range(count):
         salt = new_salt() if secret is not None else None

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen, Unit, UnitKind
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 
 MAX_NAME = 100
 
@@ -15,11 +15,11 @@ async def add_unit(session: AsyncSession, name: str, kind: str) -> Unit:
     """Register a care unit; names are unique."""
     name = name.strip()
     if not name:
-        raise PejlingError("a unit needs a name")
+        raise PejlingError(Problem.UNIT_NAME_MISSING)
     if kind not in {k.value for k in UnitKind}:
-        raise PejlingError(f"unknown unit kind {kind!r}: use care_home or home_care")
+        raise PejlingError(Problem.UNKNOWN_UNIT_KIND, kind=kind)
     if await _unit_named(session, name) is not None:
-        raise PejlingError(f"there is already a unit called {name!r}")
+        raise PejlingError(Problem.UNIT_EXISTS, name=name)
     unit = Unit(name=name, kind=kind)
     session.add(unit)
     await session.flush()
@@ -35,9 +35,7 @@ async def find_unit(session: AsyncSession, ref: str) -> Unit:
     if unit is None:
         unit = await _unit_named(session, ref)
     if unit is None:
-        raise PejlingError(
-            f"there is no unit {ref!r} (see the unit names with `pejling unit list`)"
-        )
+        raise PejlingError(Problem.NO_UNIT_NAMED, ref=ref)
     return unit
 
 
@@ -61,7 +59,7 @@ def clean_first_name(first_name: str | None) -> str | None:
     if first_name is not None:
         first_name = first_name.strip() or None
         if first_name and (len(first_name) > MAX_NAME or any(ch.isdigit() for ch in first_name)):
-            raise PejlingError("a first name has no digits and at most 100 characters")
+            raise PejlingError(Problem.BAD_FIRST_NAME)
     return first_name
 
 

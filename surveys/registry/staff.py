@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import RoundDraft, Staff, StaffRole, TelegramAccount, Unit, staff_units
+from storage.models import InviteRole, RoundDraft, Staff, TelegramAccount, Unit, staff_units
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ async def staff_scope(session: AsyncSession, account: TelegramAccount | None) ->
     ).all()
     if not rows:
         return None
-    coordinator = any(role == StaffRole.COORDINATOR for _, role in rows)
+    coordinator = any(role == InviteRole.COORDINATOR for _, role in rows)
     if coordinator:
         units = (await session.execute(select(Unit).order_by(Unit.name))).scalars().all()
     else:

@@ -10,6 +10,7 @@ from standin import Person
 from storage.models import (
     Answer,
     Citizen,
+    CitizenStatus,
     Comment,
     Delivery,
     DeliveryStatus,
@@ -74,7 +75,7 @@ async def test_a_link_for_a_citizen_who_has_left_is_refused(harness: BotHarness)
     async with harness.sessions() as session:
         row = await session.get(Citizen, citizen)
         assert row is not None
-        row.status = "died"
+        row.status = CitizenStatus.DIED
         await session.commit()
     [reply] = await harness.person(7101).send(f"/start {token}")
     assert "ikke længere gyldigt" in reply.text

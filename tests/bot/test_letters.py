@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage.models import (
+    Audience,
     Citizen,
     Delivery,
     DeliveryStatus,
@@ -135,7 +136,7 @@ async def test_import_print_scan_and_answer(harness: BotHarness) -> None:
         ).one()
         delivery = (await session.execute(select(Delivery))).scalar_one()
         took_part = await session.get(RoundParticipant, (delivery.round_id, respondent.id))
-    assert (respondent.kind, citizen.external_ref) == (InviteRole.RELATIVE, ref.group(1))
+    assert (respondent.kind, citizen.external_ref) == (Audience.RELATIVE, ref.group(1))
     assert took_part is not None and delivery.unit_id == citizen.unit_id
     # Finished, in an anonymous round: the answers no longer point at the person.
     assert (delivery.status, delivery.respondent_id) == (DeliveryStatus.COMPLETED, None)

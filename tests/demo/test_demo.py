@@ -10,8 +10,8 @@ from pathlib import Path
 from rich.console import Console
 
 from demo.run import run_demo
+from storage.enums import Audience
 from surveys.indicators import FigureKey, FigureKind, Suppression
-from surveys.questionnaire.schema import Audience
 
 
 async def test_the_demo_reports_what_its_people_answered(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ async def test_the_demo_reports_what_its_people_answered(tmp_path: Path) -> None
     assert checked > 20
 
     small = next(u.id for u in report.units if u.name == "Plejecenter Lillebo")
-    response = report.figure(FigureKey(Audience.relative, FigureKind.RESPONSE), small)
+    response = report.figure(FigureKey(Audience.RELATIVE, FigureKind.RESPONSE), small)
     assert response is not None and response.suppression == Suppression.FEW_INVITED
     assert "for få svar" in console.file.getvalue()  # type: ignore[attr-defined]
     exported = (tmp_path / "pejling-demo.csv").read_text(encoding="utf-8-sig")

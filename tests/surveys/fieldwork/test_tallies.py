@@ -13,12 +13,13 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.enums import UnitKind
 from storage.models import (
     Answer,
+    Audience,
     Citizen,
     Delivery,
     Respondent,
-    RespondentKind,
     Round,
     RoundTally,
     TelegramAccount,
@@ -35,7 +36,6 @@ from surveys.indicators import (
     round_selection,
 )
 from surveys.privacy.rights import delete_my_data
-from surveys.questionnaire.schema import Audience, UnitKind
 from tests.surveys import indicator_data as data
 
 
@@ -48,7 +48,7 @@ async def _varied_round(
     round_ = await data.round_(session, units, opens=data.T0 + timedelta(weeks=weeks))
     for unit in units:
         kind = UnitKind(unit.kind)
-        for audience in (Audience.citizen, Audience.relative):
+        for audience in (Audience.CITIZEN, Audience.RELATIVE):
             for _ in range(rng.randint(6, 14)):
                 answers: dict[str, int | str] = {}
                 items = survey.items_for(audience, kind)
@@ -169,9 +169,7 @@ async def test_deleting_someones_answers_drops_the_tally_until_it_is_counted_aga
         citizen = Citizen(unit_id=unit.id, first_name="Ib")
         session.add_all([account, citizen])
         await session.flush()
-        respondent = Respondent(
-            kind=RespondentKind.CITIZEN, citizen_id=citizen.id, account_id=account.id
-        )
+        respondent = Respondent(kind=Audience.CITIZEN, citizen_id=citizen.id, account_id=account.id)
         session.add(respondent)
         await session.flush()
         mine = await data.person(session, round_, unit, {"M1": 5, "E1": 1})
@@ -212,7 +210,7 @@ async def test_a_citizen_leaving_drops_the_tally_of_a_closed_round_they_were_inv
         citizen = Citizen(unit_id=unit.id, first_name="Ole")
         session.add(citizen)
         await session.flush()
-        respondent = Respondent(kind=RespondentKind.CITIZEN, citizen_id=citizen.id)
+        respondent = Respondent(kind=Audience.CITIZEN, citizen_id=citizen.id)
         session.add(respondent)
         await session.flush()
         unanswered = await data.person(session, round_, unit, status="sent")
@@ -231,12 +229,12 @@ async def test_a_citizen_leaving_drops_the_tally_of_a_closed_round_they_were_inv
 
 
 def _invited(report: Report, unit_id: int) -> int:
-    figure = report.figure(FigureKey(Audience.citizen, FigureKind.RESPONSE), unit_id)
+    figure = report.figure(FigureKey(Audience.CITIZEN, FigureKind.RESPONSE), unit_id)
     assert figure is not None and figure.values is not None
     return figure.values.n
 
 
 def _m1_answers(report: Report, unit_id: int) -> int:
-    figure = report.figure(FigureKey(Audience.citizen, FigureKind.ITEM, "M1"), unit_id)
+    figure = report.figure(FigureKey(Audience.CITIZEN, FigureKind.ITEM, "M1"), unit_id)
     assert figure is not None and figure.values is not None
     return figure.values.n

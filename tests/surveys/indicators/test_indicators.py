@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.enums import Audience
 from storage.models import Unit
+from surveys.fieldwork.tallies import Digits, count_weight_case, tils_case
 from surveys.indicators import (
     Figure,
     FigureKey,
@@ -21,13 +23,11 @@ from surveys.indicators import (
     restrict,
     round_selection,
 )
-from surveys.indicators.sql import Digits, count_weight_case, tils_case
-from surveys.questionnaire.schema import Audience
 from surveys.questionnaire.scoring import index_score, tils_score
 from tests.surveys import indicator_data as data
 
-CITIZEN = Audience.citizen
-RELATIVE = Audience.relative
+CITIZEN = Audience.CITIZEN
+RELATIVE = Audience.RELATIVE
 M1 = FigureKey(CITIZEN, FigureKind.ITEM, "M1")
 E1 = FigureKey(CITIZEN, FigureKind.ITEM, "E1")
 E1_OFTEN = FigureKey(CITIZEN, FigureKind.NEGATIVE, "E1")

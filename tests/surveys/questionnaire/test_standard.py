@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
+from storage.enums import Audience, UnitKind
 from surveys.questionnaire.loader import SURVEY_DIR, load_survey, load_surveys, survey_from_snapshot
-from surveys.questionnaire.schema import Audience, Survey, Theme, UnitKind
+from surveys.questionnaire.schema import Survey, Theme
 from surveys.questionnaire.text import fill_placeholders
 
 CORE_THEMES = {Theme.loneliness, Theme.meals, Theme.continuity, Theme.dignity}
@@ -35,17 +36,17 @@ def test_standard_is_found_by_default_and_is_version_1() -> None:
     ("audience", "kind", "expected"),
     [
         (
-            Audience.citizen,
-            UnitKind.home_care,
+            Audience.CITIZEN,
+            UnitKind.HOME_CARE,
             ["H1", "E1", "E2", "E3", "E4", "M1", "K1", "K2", "V1", "A1"],
         ),
         (
-            Audience.citizen,
-            UnitKind.care_home,
+            Audience.CITIZEN,
+            UnitKind.CARE_HOME,
             ["H1", "E1", "E2", "E3", "E4", "M1", "K2", "V1", "A1"],
         ),
-        (Audience.relative, UnitKind.care_home, ["E5", "M1", "M4", "K5", "V3", "V4", "A1"]),
-        (Audience.relative, UnitKind.home_care, ["E5", "M1", "K5", "V3", "A1"]),
+        (Audience.RELATIVE, UnitKind.CARE_HOME, ["E5", "M1", "M4", "K5", "V3", "V4", "A1"]),
+        (Audience.RELATIVE, UnitKind.HOME_CARE, ["E5", "M1", "K5", "V3", "A1"]),
     ],
 )
 def test_each_person_gets_the_agreed_questions_in_order(
@@ -57,7 +58,7 @@ def test_each_person_gets_the_agreed_questions_in_order(
 
 
 def test_items_for_accepts_plain_strings(standard: Survey) -> None:
-    assert ids(standard, Audience.citizen, UnitKind.home_care) == [
+    assert ids(standard, Audience.CITIZEN, UnitKind.HOME_CARE) == [
         item.id for item in standard.items_for("citizen", "home_care")
     ]
     with pytest.raises(ValueError):
@@ -74,9 +75,9 @@ def test_every_core_theme_is_asked_of_everyone(
 
 
 def test_who_answers_comes_first_and_flags_help(standard: Survey) -> None:
-    first = standard.items_for(Audience.citizen, UnitKind.care_home)[0]
+    first = standard.items_for(Audience.CITIZEN, UnitKind.CARE_HOME)[0]
     assert first.id == "H1"
-    assert standard.text_for(first, Audience.citizen) == "Hvem svarer på spørgsmålene?"
+    assert standard.text_for(first, Audience.CITIZEN) == "Hvem svarer på spørgsmålene?"
     scale = standard.scale_of(first)
     assert scale.best == "none"
     assert [scale.options[v - 1] for v in first.proxy_values] == [
@@ -113,23 +114,23 @@ def test_satisfaction_buttons_show_smiley_before_words(standard: Survey) -> None
 
 
 def test_citizen_and_relative_wording_differ(standard: Survey) -> None:
-    assert standard.text_for("M1", Audience.citizen) == "Hvor tilfreds er du med maden?"
-    relative = standard.text_for("M1", Audience.relative)
+    assert standard.text_for("M1", Audience.CITIZEN) == "Hvor tilfreds er du med maden?"
+    relative = standard.text_for("M1", Audience.RELATIVE)
     assert fill_placeholders(relative, "Anna", "da") == (
         "Hvor tilfreds er du med den mad, Anna får?"
     )
-    k5 = standard.text_for("K5", Audience.relative)
+    k5 = standard.text_for("K5", Audience.RELATIVE)
     assert fill_placeholders(k5, standard.name_fallback, "da") == (
         "Ved personalet, hvad der er aftalt om din pårørendes hjælp, også nye medarbejdere?"
     )
     with pytest.raises(ValueError, match="not asked of relatives"):
-        standard.text_for("H1", Audience.relative)
+        standard.text_for("H1", Audience.RELATIVE)
 
 
 def test_citizen_texts_have_no_placeholders(standard: Survey) -> None:
     for item in standard.items:
-        if Audience.citizen in item.audience:
-            assert "{" not in standard.text_for(item, Audience.citizen), item.id
+        if Audience.CITIZEN in item.audience:
+            assert "{" not in standard.text_for(item, Audience.CITIZEN), item.id
 
 
 def test_comment_prompt_and_warning(standard: Survey) -> None:
@@ -145,7 +146,7 @@ def test_snapshot_round_trip_gives_the_same_survey(standard: Survey) -> None:
     again = survey_from_snapshot(stored)
     assert again == standard
     assert again.snapshot() == snapshot
-    assert again.text_for("K5", Audience.relative) == standard.text_for("K5", Audience.relative)
+    assert again.text_for("K5", Audience.RELATIVE) == standard.text_for("K5", Audience.RELATIVE)
 
 
 def test_surveys_are_frozen(standard: Survey) -> None:

@@ -1,4 +1,4 @@
-"""Revision 0007: answers and completed deliveries from before the web came by Telegram."""
+"""Revision 0008: answers and completed deliveries from before the web came by Telegram."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from storage.migrate import downgrade, upgrade
 async def test_existing_answers_and_completed_deliveries_are_telegram(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
-        await upgrade(engine, "0006")
+        await upgrade(engine, "0007")
         async with engine.begin() as connection:
             for statement in (
                 "INSERT INTO units (id, name, kind, created_at) "
@@ -39,7 +39,7 @@ async def test_existing_answers_and_completed_deliveries_are_telegram(database_u
             ).all()
         assert [tuple(row) for row in answers] == [("telegram",)]
         assert [tuple(row) for row in deliveries] == [(1, "telegram"), (2, None)]
-        await downgrade(engine, "0006")
+        await downgrade(engine, "0007")
         async with engine.connect() as connection:
             count = await connection.scalar(text("SELECT count(*) FROM answers"))
         assert count == 1

@@ -1,8 +1,8 @@
 """answering on the web: channels, web accounts, derived letter links, code throttling
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2027-01-12
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
