@@ -52,8 +52,8 @@ from bench.population import FIRST_USER_ID, populate
 from bot.app import build_bot, build_dispatcher
 from bot.i18n import make_i18n
 from bot.sender import Sender
-from bot.standin import BotAPIStandIn, Person
-from bot.standin.models import ApiCall
+from standin import BotAPIStandIn, Person
+from standin.models import ApiCall
 from storage.db import session_factory
 from storage.models import Answer, Delivery
 

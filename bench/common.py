@@ -19,24 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from storage.db import create_engine
 from storage.migrate import upgrade
+from tests.postgres import TEST_POSTGRES_URL, PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 BOT_USERNAME = "pejling_bench_bot"
-POSTGRES_URL = os.environ.get(
-    "PEJLING_BENCH_POSTGRES_URL",
-    os.environ.get(
-        "PEJLING_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    ),
-)
+POSTGRES_URL = os.environ.get("PEJLING_BENCH_POSTGRES_URL", TEST_POSTGRES_URL)
+POSTGRES = PostgresServer(POSTGRES_URL)
 DATABASES = ("sqlite", "postgres")
 KIB, MB = 1024, 1_000_000
 
@@ -154,28 +149,11 @@ def statement_kind(statement: str) -> str:
 
 async def postgres_problem() -> str | None:
     """None when PostgreSQL answers, else why not."""
-    try:
-        connection = await asyncio.wait_for(_admin_connection(), 5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        return f"{type(error).__name__}: {error}"
-    await connection.close()
-    return None
-
-
-async def _admin_connection() -> asyncpg.Connection:
-    """A connection to the database of POSTGRES_URL, whose user may create databases."""
-    url = make_url(POSTGRES_URL)
-    return await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-    )
+    return await POSTGRES.problem()
 
 
 async def postgres_version() -> str:
-    connection = await _admin_connection()
+    connection = await POSTGRES.connect()
     try:
         return str(await connection.fetchval("SHOW server_version"))
     finally:
@@ -200,21 +178,15 @@ class Templates:
         shutil.copyfile(self.sqlite, copy)
         return f"sqlite+aiosqlite:///{copy}"
 
-    async def postgres_template(self, admin: asyncpg.Connection) -> str:
+    async def postgres_template(self) -> str:
         if self.postgres is None:
-            name = f"pejling_bench_template_{uuid.uuid4().hex[:8]}"
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            self.postgres = name
-            await migrate(_postgres_url(name))
+            self.postgres = await POSTGRES.create("pejling_bench_template")
+            await migrate(POSTGRES.url_of(self.postgres))
         return self.postgres
 
     async def drop(self) -> None:
         if self.postgres is not None:
-            admin = await _admin_connection()
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)')
-            finally:
-                await admin.close()
+            await POSTGRES.drop(self.postgres)
             self.postgres = None
 
 
@@ -232,10 +204,6 @@ async def drop_templates() -> None:
     _templates.clear()
 
 
-def _postgres_url(database: str) -> str:
-    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
-
-
 @contextlib.asynccontextmanager
 async def throwaway_database(kind: str, workdir: Path) -> AsyncIterator[str]:
     """A fresh, migrated database: an SQLite file in ``workdir``, or a PostgreSQL database
@@ -243,15 +211,9 @@ async def throwaway_database(kind: str, workdir: Path) -> AsyncIterator[str]:
     if kind == "sqlite":
         yield await templates(workdir).sqlite_copy()
         return
-    name = f"pejling_bench_{uuid.uuid4().hex[:12]}"
-    admin = await _admin_connection()
-    try:
-        template = await templates(workdir).postgres_template(admin)
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        yield _postgres_url(name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    template = await templates(workdir).postgres_template()
+    async with POSTGRES.throwaway("pejling_bench", template=template) as url:
+        yield url
 
 
 async def migrate(url: str) -> None:

@@ -30,10 +30,11 @@ from sqlalchemy.engine import make_url
 
 from bench.common import engine_of
 from storage.db import session_factory
+from storage.enums import Audience, UnitKind
 from storage.models import Citizen, Round, Unit, round_units
-from surveys.definitions import store_version
-from surveys.loader import load_surveys
-from surveys.schema import Audience, Item, Survey, UnitKind
+from surveys.fieldwork.definitions import store_version
+from surveys.questionnaire.loader import load_surveys
+from surveys.questionnaire.schema import Item, Survey
 
 FIRST_OPENING = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 ROUND_EVERY = timedelta(days=18)
@@ -102,7 +103,7 @@ def opening(round_number: int) -> datetime:
 
 
 def unit_kind(unit_id: int) -> str:
-    return UnitKind.care_home.value if unit_id % 2 else UnitKind.home_care.value
+    return UnitKind.CARE_HOME.value if unit_id % 2 else UnitKind.HOME_CARE.value
 
 
 def citizens_of(unit_id: int) -> int:

@@ -31,7 +31,7 @@ from bench.common import (
     run_to_end,
     throwaway_database,
 )
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 
 LIMIT = 120.0  # MB
 # What `pejling run` imports before it does anything: the console command with all its

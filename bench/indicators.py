@@ -35,9 +35,9 @@ from bench.common import (
     throwaway_database,
 )
 from storage.db import session_factory
-from surveys import rounds as round_work
 from surveys.clock import DANISH_TIME
-from surveys.definitions import load_version
+from surveys.fieldwork import rounds as round_work
+from surveys.fieldwork.definitions import load_version
 from surveys.indicators import (
     Report,
     Selection,
@@ -264,7 +264,7 @@ def _tally_tables(
         "",
         "When a round closes, its answers are counted once into `round_tallies` (one row "
         "per unit, audience, proxy flag, item, answer and the person's count of the "
-        "theme's items; `surveys.indicators.sql.tally_round`), so a report over closed "
+        "theme's items; `surveys.fieldwork.tallies.tally_round`), so a report over closed "
         "rounds sums those rows instead of reading every answer again. A closed round "
         "takes no answers, and deleting someone's data drops the tally until the "
         "housekeeping job counts it again. The times above are from the tallies (every "

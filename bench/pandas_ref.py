@@ -7,7 +7,7 @@ theme scores per person (at least half the theme's questions answered), T-ILS su
 people who answered all three, the response rate (AAPOR RR1), units weighted by their
 citizens in the municipality's figure with its effective sample size, primary and
 secondary suppression, and the change against a baseline with Newcombe's interval.
-Per-answer scores come from the same ``surveys.scoring`` functions, turned into lookup
+Per-answer scores come from the same ``surveys.questionnaire.scoring`` functions, turned into lookup
 arrays, so the two sides share the rules but not the machinery.
 
 ``python -m bench.pandas_ref FOLDER UNITS.csv --format csv|xlsx -o FILE`` computes and
@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surveys.schema import Survey
-from surveys.scoring import (
+from surveys.indicators.stats import Stratum, newcombe_difference, weighted_share, wilson_interval
+from surveys.questionnaire.schema import Survey
+from surveys.questionnaire.scoring import (
     SEVERE_LONELINESS_CUTOFF,
     index_score,
     is_bottom_box,
@@ -34,7 +35,6 @@ from surveys.scoring import (
     is_top_box,
     tils_score,
 )
-from surveys.stats import Stratum, newcombe_difference, weighted_share, wilson_interval
 
 ITEM, THEME, TILS, NEGATIVE, RESPONSE = "item", "theme", "tils", "negative", "response"
 MUNICIPALITY = 0  # the unit_id of the municipality's row (units start at 1)
@@ -582,7 +582,7 @@ def main() -> None:
     parser.add_argument("--format", choices=["csv", "xlsx"], required=True)
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
-    from surveys.loader import load_surveys
+    from surveys.questionnaire.loader import load_surveys
 
     rules = Rules.of(load_surveys()["standard"])
     answers, deliveries = read(args.folder)

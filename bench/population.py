@@ -2,7 +2,7 @@
 
 How people join is the journey tests' business; a benchmark only needs many of them
 quickly, so they are inserted straight into the tables, as the test harness's crowd()
-does, and the round is opened through the domain (``surveys.rounds.start_round``).
+does, and the round is opened through the domain (``surveys.fieldwork.rounds.start_round``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from datetime import timedelta
 from sqlalchemy import insert
 
 from bench.common import engine_of
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.db import session_factory
 from storage.models import Citizen, Respondent, RoundAudience, TelegramAccount
 from storage.types import utcnow
-from surveys import people, rounds
-from surveys.loader import load_surveys
+from surveys.fieldwork import rounds
+from surveys.questionnaire.loader import load_surveys
+from surveys.registry import people
 
 FIRST_USER_ID = 100_000
 

@@ -41,7 +41,7 @@ from bot.sender import RateLimiter, Sender, messages_in_flight
 from storage.db import session_factory
 from storage.models import Delivery
 from storage.types import utcnow
-from surveys.outbox import Kind, Outgoing
+from surveys.fieldwork.outbox import Kind, Outgoing
 
 RATES = (30.0, 1000.0)
 # People per round at each limit. At 1000/s a round of 600 is gone in about half a

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bench.common import BOT_USERNAME, TOKEN
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 
 
 @dataclass

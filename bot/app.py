@@ -7,6 +7,7 @@ import gc
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -18,12 +19,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
 from bot.health import health_app, serve_health
-from bot.i18n import LOCALES, AccountI18nMiddleware, make_i18n
-from bot.middlewares import DatabaseMiddleware
+from bot.i18n import AccountI18nMiddleware, make_i18n
+from bot.metrics import Metrics
+from bot.middlewares import DatabaseMiddleware, UpdateMetricsMiddleware
 from bot.routers import get_routers
 from bot.routers.commands import menu_commands
 from bot.sender import Sender
@@ -32,8 +35,10 @@ from storage.db import create_engine, session_factory
 from storage.housekeeping import forget_old_bookkeeping
 from storage.migrate import prepare
 from storage.types import utcnow
-from surveys import retention, rounds, schedules
 from surveys.clock import DANISH_TIMEZONE
+from surveys.fieldwork import rounds, schedules
+from surveys.privacy import retention
+from surveys.questionnaire.translation import LOCALES
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +57,19 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], i18n: I18n | None = None
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """The dispatcher with its routers and middlewares; all state lives in the database."""
     i18n = i18n or make_i18n()
+    metrics = metrics or Metrics()
     # i18n is also for the errors router, which runs outside the language middleware.
     dispatcher = Dispatcher(settings=settings, sessions=sessions, i18n=i18n)
-    dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n))
+    # Outermost, so a press's time includes the database's work and commit.
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware(metrics))
+    dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n, metrics))
     # Not on the errors observer: after a failed update the account's session is gone, and
     # the errors router picks its language itself.
     AccountI18nMiddleware(i18n).setup(dispatcher, exclude={"error"})
@@ -129,8 +140,10 @@ class Ticker:
         self.last_tick = time.monotonic()
         try:
             await self.sender.run_once()
-        except Exception:
+        except Exception as error:
             # A failed tick is retried by the next one; the outbox keeps what was not sent.
+            if isinstance(error, SQLAlchemyError | OSError):
+                self.sender.metrics.database_errors.labels(component="sender").inc()
             log.exception("the sender's tick failed")
         finally:
             self.last_tick = time.monotonic()
@@ -186,7 +199,8 @@ def build_scheduler(
 
 
 async def serve(settings: Settings, *, webhook: bool = False) -> None:
-    """`pejling run`: the bot (long polling or webhook), the sender and the scheduler."""
+    """`pejling run`: the bot (long polling or webhook), the sender, the scheduler, and
+    the web pages (WEB_PORT) when WEB_SESSION_SECRET is set."""
     settings.require_token()
     if webhook and not settings.webhook_url:
         raise SettingsError("WEBHOOK_URL: needed for --webhook (the public HTTPS address)")
@@ -197,17 +211,28 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
         await prepare(engine)
         sessions = session_factory(engine)
         i18n = make_i18n()
+        metrics = Metrics()
         bot = build_bot(settings)
-        dispatcher = build_dispatcher(settings, sessions, i18n)
-        ticker = Ticker(Sender(bot, sessions, settings, i18n), settings.sender_interval_seconds)
+        dispatcher = build_dispatcher(settings, sessions, i18n, metrics)
+        sender = Sender(bot, sessions, settings, i18n, metrics=metrics)
+        metrics.watch(sessions, sender.hours)
+        ticker = Ticker(sender, settings.sender_interval_seconds)
         scheduler = build_scheduler(ticker, sessions, settings)
         health = None
+        pages = None
         try:
             await set_menu(bot, i18n)
             scheduler.start()
+            pages = await _start_web_pages(settings, sessions, engine)
             if settings.health_port:
                 health = await serve_health(
-                    health_app(engine, lambda: scheduler.running and ticker.alive()),
+                    health_app(
+                        engine,
+                        lambda: scheduler.running and ticker.alive(),
+                        _web_probe(settings) if pages is not None else None,
+                        sender_state=lambda: sender.state,
+                        metrics=metrics,
+                    ),
                     settings.webhook_host,
                     settings.health_port,
                 )
@@ -223,9 +248,35 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
             scheduler.shutdown(wait=False)
             if health is not None:
                 await health.cleanup()
+            if pages is not None:
+                await pages.cleanup()
             await bot.session.close()
     finally:
         await engine.dispose()
+
+
+async def _start_web_pages(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> web.AppRunner | None:
+    """The web pages beside the bot (WEB_PORT), when WEB_SESSION_SECRET is set."""
+    if not settings.web_port:
+        return None
+    if settings.web_session_secret is None:
+        log.warning(
+            "web pages off: WEB_SESSION_SECRET is not set (WEB_PORT=0 turns this warning off)"
+        )
+        return None
+    # The composition root is the one place in bot/ that starts the browser edge.
+    from web.server import start_web
+
+    return await start_web(settings, sessions, engine)
+
+
+def _web_probe(settings: Settings) -> Callable[[], Awaitable[str]]:
+    from web.server import local_address, probe
+
+    address = local_address(settings)
+    return lambda: probe(address)
 
 
 def build_webhook_app(settings: Settings, bot: Bot, dispatcher: Dispatcher) -> web.Application:

@@ -1,8 +1,10 @@
-"""Middlewares: a database session per update, and no update handled twice."""
+"""Middlewares: a database session per update, no update handled twice, and the figures
+of how long a press takes."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,12 +15,13 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.i18n import DEFAULT_LOCALE
+from bot.metrics import Metrics
 from storage.updates import claim_update
+from surveys.questionnaire.translation import SOURCE_LOCALE
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +49,15 @@ class DatabaseMiddleware(BaseMiddleware):
     PostgreSQL (two on SQLite): a button press is the bot's hottest path.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        i18n: I18n,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.sessions = sessions
         self.i18n = i18n
+        self.metrics = metrics or Metrics()
 
     async def __call__(
         self,
@@ -63,6 +72,7 @@ class DatabaseMiddleware(BaseMiddleware):
             # The database is away (restarting, network): nothing was stored, so say so
             # and let the person try again; the pool reconnects by itself afterwards.
             log.warning("database unavailable for update %s: %s", event_.update_id, error)
+            self.metrics.database_errors.labels(component="updates").inc()
             await self._try_again_shortly(event_, data)
             return UNHANDLED
         except StaleDataError as error:
@@ -115,7 +125,7 @@ class DatabaseMiddleware(BaseMiddleware):
         bot: Bot | None = data.get("bot")
         if bot is None:
             return
-        with self.i18n.context(), self.i18n.use_locale(DEFAULT_LOCALE):
+        with self.i18n.context(), self.i18n.use_locale(SOURCE_LOCALE):
             text = _("Der er lige nu et teknisk problem hos os. Prøv igen om lidt.")
         try:
             if update.callback_query is not None:
@@ -124,3 +134,32 @@ class DatabaseMiddleware(BaseMiddleware):
                 await bot.send_message(update.message.chat.id, text)
         except TelegramAPIError as error:
             log.warning("could not tell the person to try again: %s", error)
+
+
+class UpdateMetricsMiddleware(BaseMiddleware):
+    """Times every button press (callback query) from its arrival to its committed
+    answer, and counts the database errors that escape an update's handling."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event_: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await handler(event_, data)
+            outcome = "unhandled" if result is UNHANDLED else "handled"
+            return result
+        except SQLAlchemyError:
+            self.metrics.database_errors.labels(component="updates").inc()
+            raise
+        finally:
+            if isinstance(event_, Update) and event_.callback_query is not None:
+                self.metrics.press_duration.labels(outcome=outcome).observe(
+                    time.perf_counter() - started
+                )

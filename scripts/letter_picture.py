@@ -14,8 +14,8 @@ from pathlib import Path
 import pypdfium2  # type: ignore[import-untyped]
 
 from storage.models import InviteRole
-from surveys.letter_pdf import LetterSender, render_letters_pdf
-from surveys.letters import Letter
+from surveys.letters.invitations import Letter
+from surveys.letters.pdf import LetterSender, render_letters_pdf
 
 TOKEN = "Xq3vT9kLm2PzR8wYb5NcJ7hGd4FsA1eU"  # made up: it opens nothing
 SENDER = LetterSender("Testrup Kommune", "Ældreservice, tlf. 70 11 22 33")
@@ -37,6 +37,9 @@ def main() -> None:
         link=f"https://t.me/testrup_pejling_bot?start={TOKEN}",
         token=TOKEN,
         expires_at=datetime(2027, 3, 1, 12, tzinfo=UTC) + timedelta(days=1),
+        web_link=f"https://pejling.testrup.dk/l/{TOKEN}",
+        code="K7QM2XPA9D",
+        code_address="https://pejling.testrup.dk/kode",
     )
     document = pypdfium2.PdfDocument(render_letters_pdf([letter], SENDER, args.lang))
     try:

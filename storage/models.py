@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Enum,
     Float,
     ForeignKey,
     Index,
@@ -28,6 +29,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The enums live in storage.enums (pure Python, so the questionnaire can use them too); the
+# models name them here as well, for the code that imports them with the tables.
+from storage.enums import OPEN_DELIVERY_STATUSES as OPEN_DELIVERY_STATUSES
+from storage.enums import AnswerKind as AnswerKind
+from storage.enums import Audience as Audience
+from storage.enums import Channel as Channel
+from storage.enums import CitizenStatus as CitizenStatus
+from storage.enums import DeliveryStatus as DeliveryStatus
+from storage.enums import InviteRole as InviteRole
+from storage.enums import RoundAudience as RoundAudience
+from storage.enums import UnitKind as UnitKind
 from storage.types import UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -39,6 +51,19 @@ NAMING_CONVENTION = {
 }
 
 
+def stored(kind: type[StrEnum]) -> Enum:
+    """The column type of one of ``storage.enums``: its value in a VARCHAR(20) without a CHECK,
+    exactly the column the migrations made, read back as the enum and refusing other values."""
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -47,66 +72,12 @@ class Base(DeclarativeBase):
     }
 
 
-class UnitKind(StrEnum):
-    CARE_HOME = "care_home"
-    HOME_CARE = "home_care"
-
-
-class CitizenStatus(StrEnum):
-    ACTIVE = "active"
-    MOVED = "moved"
-    DIED = "died"
-
-
-class RespondentKind(StrEnum):
-    CITIZEN = "citizen"
-    RELATIVE = "relative"
-
-
-class InviteRole(StrEnum):
-    CITIZEN = "citizen"
-    RELATIVE = "relative"
-    STAFF = "staff"
-    COORDINATOR = "coordinator"
-
-
-class StaffRole(StrEnum):
-    STAFF = "staff"
-    COORDINATOR = "coordinator"
-
-
-class RoundAudience(StrEnum):
-    CITIZENS = "citizens"
-    RELATIVES = "relatives"
-    BOTH = "both"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"  # written, invitation not yet sent (the outbox)
-    SENDING = "sending"  # claimed by a sender, the message may be in flight
-    SENT = "sent"  # invitation delivered, no answer yet
-    STARTED = "started"  # at least one answer
-    COMPLETED = "completed"
-    FAILED = "failed"  # Telegram refused the invitation for good
-    WITHDRAWN = "withdrawn"  # the person deleted their data; kept as a count only
-    CANCELLED = "cancelled"  # the citizen moved or died before the person was invited
-
-
-OPEN_DELIVERY_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.STARTED)
-
-
-class AnswerKind(StrEnum):
-    VALUE = "value"
-    DONT_KNOW = "dont_know"
-    SKIP = "skip"
-
-
 class Unit(Base):
     __tablename__ = "units"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[UnitKind] = mapped_column(stored(UnitKind))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -121,7 +92,9 @@ class Citizen(Base):
     external_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
     # How many relatives' letters to print for this citizen.
     relatives_wanted: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    status: Mapped[str] = mapped_column(String(20), default=CitizenStatus.ACTIVE)
+    status: Mapped[CitizenStatus] = mapped_column(
+        stored(CitizenStatus), default=CitizenStatus.ACTIVE
+    )
     left_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -148,7 +121,7 @@ class Respondent(Base):
     __tablename__ = "respondents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[Audience] = mapped_column(stored(Audience))
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("telegram_accounts.id", ondelete="SET NULL"), index=True
@@ -170,7 +143,7 @@ class Staff(Base):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[InviteRole] = mapped_column(stored(InviteRole))
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("telegram_accounts.id", ondelete="CASCADE"), index=True
     )
@@ -180,19 +153,45 @@ class Staff(Base):
 
 
 class Invite(Base):
-    """A one-time onboarding token; only its SHA-256 is stored."""
+    """An onboarding token; only its SHA-256 (and that of a letter's short code) is stored.
+
+    A letter's token and code are derived from ``salt`` and the server's LINK_SECRET, so a
+    reminder can print them again; the database alone reveals neither. Once used, the
+    invite names its respondent: the web link keeps working for that person.
+    """
 
     __tablename__ = "invites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[InviteRole] = mapped_column(stored(InviteRole))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     citizen_id: Mapped[int | None] = mapped_column(
         ForeignKey("citizens.id", ondelete="CASCADE"), index=True
     )
+    respondent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("respondents.id", ondelete="SET NULL"), index=True
+    )
+    salt: Mapped[str | None] = mapped_column(String(32))
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebAccount(Base):
+    """A respondent's state on the web pages (language, information accepted, stopped);
+    one per respondent that used the web. Telegram state stays on ``telegram_accounts``."""
+
+    __tablename__ = "web_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), unique=True
+    )
+    locale: Mapped[str | None] = mapped_column(String(8))
+    informed_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -223,7 +222,7 @@ class Round(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
-    audience: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[RoundAudience] = mapped_column(stored(RoundAudience))
     opens_at: Mapped[datetime] = mapped_column(default=utcnow)
     closes_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -262,7 +261,7 @@ class Schedule(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[str] = mapped_column(String(64))
-    audience: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[RoundAudience] = mapped_column(stored(RoundAudience))
     every: Mapped[str] = mapped_column(String(100))  # quarter, month or a cron expression
     open_days: Mapped[int] = mapped_column(Integer, default=14)
     next_run_at: Mapped[datetime]
@@ -292,7 +291,7 @@ class RoundDraft(Base):
     )
     unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     survey_id: Mapped[str | None] = mapped_column(String(64))
-    audience: Mapped[str | None] = mapped_column(String(20))
+    audience: Mapped[RoundAudience | None] = mapped_column(stored(RoundAudience))
     closes_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -326,9 +325,11 @@ class Delivery(Base):
         ForeignKey("respondents.id", ondelete="SET NULL"), index=True
     )
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    audience: Mapped[str] = mapped_column(String(20))
-    unit_kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
+    audience: Mapped[Audience] = mapped_column(stored(Audience))
+    unit_kind: Mapped[UnitKind] = mapped_column(stored(UnitKind))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        stored(DeliveryStatus), default=DeliveryStatus.PENDING
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     proxy: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -341,6 +342,7 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(10))  # how it was completed
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -355,8 +357,11 @@ class Answer(Base):
     survey_id: Mapped[str] = mapped_column(String(64))
     survey_version: Mapped[int] = mapped_column(Integer)
     item_id: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[AnswerKind] = mapped_column(stored(AnswerKind))
     value: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(
+        String(10), default=Channel.TELEGRAM, server_default=Channel.TELEGRAM.value
+    )
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -375,7 +380,7 @@ class RoundTally(Base):
     """A closed round's answers counted once, for reports over many rounds (its
     deliveries are in ``RoundDeliveryTally``).
 
-    One row per group of ``surveys.indicators.sql.answer_groups``: the answers of one
+    One row per group of ``surveys.fieldwork.tallies.answer_groups``: the answers of one
     unit, audience, unit kind and proxy flag to one item with one kind and value, with
     their person's count of the theme's items answered and T-ILS sum. A closed round takes
     no answers, so its groups never change; deleting someone's data, or a citizen leaving,
@@ -387,11 +392,14 @@ class RoundTally(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(Integer)
-    audience: Mapped[str] = mapped_column(String(20))
-    unit_kind: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[Audience] = mapped_column(stored(Audience))
+    unit_kind: Mapped[UnitKind] = mapped_column(stored(UnitKind))
     proxy: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(
+        String(10), default=Channel.TELEGRAM, server_default=Channel.TELEGRAM.value
+    )
     item_id: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[AnswerKind] = mapped_column(stored(AnswerKind))
     value: Mapped[int | None] = mapped_column(Integer)
     answered: Mapped[int | None] = mapped_column(Integer)
     tils_total: Mapped[float | None] = mapped_column(Float)
@@ -408,9 +416,10 @@ class RoundDeliveryTally(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(Integer)
-    audience: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))
+    audience: Mapped[Audience] = mapped_column(stored(Audience))
+    status: Mapped[DeliveryStatus] = mapped_column(stored(DeliveryStatus))
     proxy: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str | None] = mapped_column(String(10))  # of completed deliveries
     has_answers: Mapped[bool] = mapped_column(Boolean)
     count: Mapped[int] = mapped_column(Integer)
 
@@ -423,6 +432,29 @@ class InviteFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WebCodeFailure(Base):
+    """A wrong short code typed on the web: the SHA-256 of the client's address and when;
+    kept a day, to throttle guessing per address and across all addresses."""
+
+    __tablename__ = "web_code_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class LanguageChoice(Base):
+    """A language chosen with /sprog by a Telegram user who has not opened an invite yet:
+    used for their information text and moved to their account when they join, else
+    forgotten after a while (``storage.housekeeping``)."""
+
+    __tablename__ = "language_choices"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    locale: Mapped[str] = mapped_column(String(8))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ProcessedUpdate(Base):

@@ -3,59 +3,29 @@ against the Bot API stand-in over HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from tests.harness import BOT_USERNAME, TOKEN, BotHarness
+from tests.postgres import TEST_POSTGRES_URL, PostgresServer
 
-POSTGRES_URL = os.environ.get(
-    "PEJLING_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-_postgres_state: dict[str, str | None] = {}
-
-
-async def _postgres_problem() -> str | None:
-    """None when PostgreSQL answers, else why not (checked once per run)."""
-    if "problem" not in _postgres_state:
-        url = make_url(POSTGRES_URL)
-        try:
-            connection = await asyncio.wait_for(
-                asyncpg.connect(
-                    host=url.host,
-                    port=url.port or 5432,
-                    user=url.username,
-                    password=url.password,
-                    database=url.database,
-                ),
-                timeout=5,
-            )
-            await connection.close()
-            _postgres_state["problem"] = None
-        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-            _postgres_state["problem"] = f"{type(error).__name__}: {error}"
-    return _postgres_state["problem"]
+POSTGRES = PostgresServer(TEST_POSTGRES_URL)
 
 
 async def _require_postgres() -> None:
-    problem = await _postgres_problem()
+    """Skip the test when PostgreSQL does not answer; under CI=true, fail it instead."""
+    problem = await POSTGRES.problem()
     if problem is None:
         return
-    message = (
-        f"PostgreSQL is not reachable at {POSTGRES_URL} ({problem}); set "
-        "PEJLING_TEST_POSTGRES_URL or start PostgreSQL to run the PostgreSQL half of the tests"
-    )
+    message = POSTGRES.unreachable_message(problem)
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -68,21 +38,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield f"sqlite+aiosqlite:///{tmp_path / 'pejling.db'}"
         return
     await _require_postgres()
-    name = f"pejling_test_{uuid.uuid4().hex[:12]}"
-    url = make_url(POSTGRES_URL)
-    admin = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database,
-    )
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with POSTGRES.throwaway("pejling_test") as url:
+        yield url
 
 
 @pytest.fixture

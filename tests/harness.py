@@ -18,13 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_bot, build_dispatcher, set_menu
 from bot.config import Settings
 from bot.i18n import make_i18n
+from bot.metrics import Metrics
 from bot.sender import Sender, SendReport
-from bot.standin import BotAPIStandIn, Person
+from standin import BotAPIStandIn, Person
 from storage.models import Citizen, InviteRole, Respondent, RoundAudience, TelegramAccount
 from storage.types import utcnow
-from surveys import people, rounds
-from surveys.invites import issue_invites
-from surveys.loader import load_surveys
+from surveys.fieldwork import rounds
+from surveys.questionnaire.loader import load_surveys
+from surveys.registry import people
+from surveys.registry.invites import issue_invites
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 BOT_USERNAME = "pejling_test_bot"
@@ -39,12 +41,14 @@ class BotHarness:
     dispatcher: Dispatcher | None = None
     task: asyncio.Task[None] | None = None
     started: int = field(default=0)
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def start(self) -> None:
         """Start a fresh bot process' worth of objects: nothing survives from before."""
         self.bot = build_bot(self.settings)
         i18n = make_i18n()
-        self.dispatcher = build_dispatcher(self.settings, self.sessions, i18n)
+        self.metrics = Metrics()
+        self.dispatcher = build_dispatcher(self.settings, self.sessions, i18n, self.metrics)
         await set_menu(self.bot, i18n)
         self.task = asyncio.create_task(
             self.dispatcher.start_polling(self.bot, handle_signals=False, polling_timeout=1)
@@ -67,9 +71,16 @@ class BotHarness:
 
     def sender(self, clock: Callable[[], datetime] = utcnow) -> Sender:
         assert self.bot is not None
-        # Telegram's retry_after pauses run at 1/100 speed here; their handling is the same.
+        # Telegram's retry_after pauses, the outage pauses and the retry of a message that
+        # met an outage run at 1/100 speed here; their handling is the same.
         return Sender(
-            self.bot, self.sessions, self.settings, make_i18n(), clock=clock, pause_scale=0.01
+            self.bot,
+            self.sessions,
+            self.settings,
+            make_i18n(),
+            clock=clock,
+            pause_scale=0.01,
+            metrics=self.metrics,
         )
 
     async def send_invitations(self, clock: Callable[[], datetime] = utcnow) -> int:

@@ -13,6 +13,8 @@ import zxingcpp
 from pypdf import PdfReader
 
 LINK = re.compile(r"https://t\.me/[A-Za-z0-9_]+\?start=[A-Za-z0-9_-]+")
+WEB_LINK = re.compile(r"https?://[A-Za-z0-9.:-]+(?:/[A-Za-z0-9._-]+)*/l/[A-Za-z0-9_-]+")
+CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}\b")
 CM_PER_POINT = 2.54 / 72
 
 
@@ -24,6 +26,16 @@ def page_texts(pdf: bytes) -> list[str]:
 def links_on(text: str) -> list[str]:
     """The deep links written out on a page."""
     return LINK.findall(text)
+
+
+def web_links_on(text: str) -> list[str]:
+    """The web links (``<PUBLIC_URL>/l/<token>``) written out on a page."""
+    return WEB_LINK.findall(text)
+
+
+def codes_on(text: str) -> list[str]:
+    """The short codes (``K7QM-2XPA-9D``) printed on a page."""
+    return CODE.findall(text)
 
 
 def type_sizes(pdf: bytes, page: int) -> list[tuple[float, str]]:

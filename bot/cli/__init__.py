@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from sqlalchemy.exc import DBAPIError
 
 from bot.cli import core, export, people_files
+from bot.cli.base import CommandLineError
 from bot.config import SettingsError, load_settings
 from bot.logs import setup_logging
 from storage.migrate import SchemaOutOfDate
 from surveys.errors import PejlingError
-from surveys.loader import SurveyFileError
+from surveys.questionnaire.loader import SurveyFileError
 
 MODULES = (core, people_files, export)
 
@@ -36,10 +37,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         setup_logging(settings.log_level, settings.log_format)
         # Migration chatter belongs to `db upgrade` and `run`, not to every command's output.
-        if args.command not in ("run", "db"):
+        if args.command not in ("run", "web", "db"):
             logging.getLogger("alembic").setLevel(logging.WARNING)
         args.func(args, settings)
-    except (PejlingError, SettingsError, SurveyFileError, SchemaOutOfDate) as error:
+    except (
+        CommandLineError,
+        PejlingError,
+        SettingsError,
+        SurveyFileError,
+        SchemaOutOfDate,
+    ) as error:
         print(f"pejling: {error}", file=sys.stderr)
         return 2
     except (OSError, DBAPIError) as error:

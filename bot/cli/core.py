@@ -15,17 +15,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.base import Subcommands
+from bot.cli.base import CommandLineError, Subcommands
 from bot.config import Settings, SettingsError
 from storage.db import create_engine, session_factory
 from storage.migrate import prepare, upgrade
 from storage.models import Delivery, InviteRole, Round, RoundAudience, SurveyVersion
-from surveys import care_events, people, retention, rounds, schedules
 from surveys.clock import DANISH_TIME
-from surveys.errors import PejlingError
-from surveys.invites import deep_link, issue_invites
-from surveys.loader import load_survey, load_surveys
-from surveys.translation import missing_translations
+from surveys.fieldwork import care_events, rounds, schedules
+from surveys.privacy import retention
+from surveys.questionnaire.loader import load_survey, load_surveys
+from surveys.questionnaire.translation import missing_translations
+from surveys.registry import people
+from surveys.registry.invites import deep_link, issue_invites
 
 DURATION = re.compile(r"^(\d{1,3})([dhw])$")
 CITIZEN_HELP = (
@@ -46,7 +47,7 @@ def parse_closes(value: str, now: datetime | None = None) -> datetime:
     try:
         day = datetime.strptime(value.strip(), "%Y-%m-%d")
     except ValueError:
-        raise PejlingError(
+        raise CommandLineError(
             f"--closes {value!r}: use a duration such as 14d, 36h or 2w, or a date YYYY-MM-DD"
         ) from None
     return day.replace(hour=23, minute=59, tzinfo=DANISH_TIME).astimezone(UTC)
@@ -59,7 +60,7 @@ def parse_reminders(value: str) -> list[int]:
     try:
         return [int(part) for part in value.split(",")]
     except ValueError:
-        raise PejlingError(f"--remind {value!r}: use days such as 3,7 or none") from None
+        raise CommandLineError(f"--remind {value!r}: use days such as 3,7 or none") from None
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
@@ -103,6 +104,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
     from bot.app import main as serve
 
     serve(settings, webhook=args.webhook)
+
+
+def cmd_web(args: argparse.Namespace, settings: Settings) -> None:
+    # The composition root starts the browser edge; bot/ imports nothing else of web/.
+    from web.server import main as serve_web
+
+    serve_web(settings)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
@@ -191,7 +199,7 @@ def cmd_survey_check(args: argparse.Namespace, settings: Settings) -> None:
     for text in missing:
         print(f"{args.file}: no English translation for {text!r}", file=sys.stderr)
     if missing:
-        raise PejlingError(
+        raise CommandLineError(
             f"{args.file}: {len(missing)} text(s) lack an English translation; English "
             "speakers would see them in Danish (add them to locale/en/LC_MESSAGES/pejling.po)"
         )
@@ -201,7 +209,7 @@ def cmd_survey_check(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_round_start(args: argparse.Namespace, settings: Settings) -> None:
     surveys = load_surveys()
     if args.survey not in surveys:
-        raise PejlingError(f"unknown survey {args.survey!r}: known are {', '.join(surveys)}")
+        raise CommandLineError(f"unknown survey {args.survey!r}: known are {', '.join(surveys)}")
     closes = parse_closes(args.closes)
 
     async def go(session: AsyncSession) -> tuple[int, int]:
@@ -282,7 +290,7 @@ def cmd_citizen_leave(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_schedule_add(args: argparse.Namespace, settings: Settings) -> None:
     surveys = load_surveys()
     if args.survey not in surveys:
-        raise PejlingError(f"unknown survey {args.survey!r}: known are {', '.join(surveys)}")
+        raise CommandLineError(f"unknown survey {args.survey!r}: known are {', '.join(surveys)}")
 
     async def go(session: AsyncSession) -> tuple[int, datetime]:
         units = [await people.find_unit(session, ref) for ref in args.unit]
@@ -329,8 +337,9 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> None:
 
     report = asyncio.run(_with_session(settings, go))
     print(
-        f"purged data older than {months} months: {report.rounds} old round(s), "
-        f"{report.links_cut} answer link(s) cut, {report.comments} comment(s), "
+        f"purged data older than {months} months: {report.rounds} old round(s) "
+        f"({report.tallied} tallied first), {report.deliveries} delivery(ies), "
+        f"{report.answers} answer(s), {report.comments} comment(s), "
         f"{report.respondents} respondent(s), {report.accounts} Telegram account(s), "
         f"{report.citizens} citizen name(s), {report.invites} invite(s)"
     )
@@ -340,11 +349,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> None:
     # The demo needs no settings and no token; it brings its own stand-in and database.
     from rich.console import Console
 
-    from bot.demo import list_outputs, run_demo
+    from demo.run import list_outputs, run_demo
 
     output = Path(args.output or f"pejling-demo-{datetime.now():%Y%m%d-%H%M%S}").resolve()
     if output.exists() and any(output.iterdir()):
-        raise PejlingError(f"{output} is not empty; name a new folder with -o")
+        raise CommandLineError(f"{output} is not empty; name a new folder with -o")
     output.mkdir(parents=True, exist_ok=True)
     # The table and the progress bar are the demo's output; the bot's log would bury them.
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -372,6 +381,11 @@ def register(sub: Subcommands) -> None:
         "--webhook", action="store_true", help="serve Telegram's webhook (WEBHOOK_URL, _SECRET)"
     )
     run.set_defaults(func=cmd_run)
+
+    web = sub.add_parser(
+        "web", help="serve the web pages alone (WEB_PORT; needs WEB_SESSION_SECRET)"
+    )
+    web.set_defaults(func=cmd_web)
 
     demo = sub.add_parser("demo", help="a whole round on this machine, no token needed")
     demo.add_argument("-o", "--output", help="the folder for the results (must be new or empty)")

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.base import Subcommands
+from bot.cli.base import CommandLineError, Subcommands
 from bot.cli.core import _with_session
 from bot.config import Settings
-from surveys import people
-from surveys.errors import PejlingError
 from surveys.indicators import Report, compute_report, period_selection, round_selection
+from surveys.registry import people
 
 
 def _date(value: str) -> date:
@@ -27,7 +26,7 @@ def _date(value: str) -> date:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> None:
     if args.round is None and (args.from_ is None or args.to is None):
-        raise PejlingError("give --round ID, or both --from DATE and --to DATE")
+        raise CommandLineError("give --round ID, or both --from DATE and --to DATE")
 
     async def go(session: AsyncSession) -> Report:
         if args.round is not None:

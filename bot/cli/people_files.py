@@ -1,4 +1,5 @@
-"""Files the municipality hands in and gets out: `import units|citizens`, `invite letters`."""
+"""Files the municipality hands in and gets out: `import units|citizens`, `invite letters`,
+`invite reminders`."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.base import Subcommands
+from bot.cli.base import CommandLineError, Subcommands
 from bot.cli.core import _bot_username, _with_session
 from bot.config import Settings
 from storage.models import InviteRole, RoundAudience
-from surveys import importing, letters, people
-from surveys.errors import PejlingError
+from surveys.letters import invitations as letters
+from surveys.letters.reminders import ReminderBatch as reminders_batch
+from surveys.letters.reminders import reminder_letters
+from surveys.questionnaire.translation import LOCALES, SOURCE_LOCALE
+from surveys.registry import importing, people
 
 # ---------------------------------------------------------------- import
 
@@ -23,7 +27,7 @@ def _read(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:
-        raise PejlingError(f"{path}: cannot read the file ({error.strerror})") from None
+        raise CommandLineError(f"{path}: cannot read the file ({error.strerror})") from None
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
@@ -39,7 +43,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
     for bad in result.bad_rows:
         print(bad, file=sys.stderr)
     if not result.written:
-        raise PejlingError(
+        raise CommandLineError(
             f"{args.file}: {len(result.bad_rows)} bad row(s); nothing was imported "
             "(correct them, or import the other rows with --skip-bad-rows)"
         )
@@ -51,10 +55,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
     if not settings.contact:
-        raise PejlingError(
+        raise CommandLineError(
             "CONTACT is not set: a letter must say whom to call, "
             "e.g. CONTACT='Ældreservice, tlf. 70 11 22 33'"
         )
+    public_url, secret = settings.require_letter_links()
     username = asyncio.run(_bot_username(settings))
 
     async def go(session: AsyncSession) -> tuple[str, letters.LetterBatch]:
@@ -65,6 +70,8 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
             RoundAudience(args.audience),
             bot_username=username,
             ttl=settings.invite_ttl,
+            secret=secret,
+            public_url=public_url,
         )
         # Written before the commit: a file that cannot be written leaves the old invites.
         _write(args.output, _render(batch, args, settings))
@@ -81,11 +88,35 @@ def cmd_letters(args: argparse.Namespace, settings: Settings) -> None:
     )
 
 
-def _render(batch: letters.LetterBatch, args: argparse.Namespace, settings: Settings) -> bytes:
+def cmd_reminders(args: argparse.Namespace, settings: Settings) -> None:
+    if not settings.contact:
+        raise CommandLineError("CONTACT is not set: a letter must say whom to call")
+    public_url, secret = settings.require_letter_links()
+    username = asyncio.run(_bot_username(settings))
+
+    async def go(session: AsyncSession) -> reminders_batch:
+        batch = await reminder_letters(
+            session, args.round, bot_username=username, secret=secret, public_url=public_url
+        )
+        _write(args.output, _render(batch, args, settings))
+        return batch
+
+    batch = asyncio.run(_with_session(settings, go))
+    print(
+        f"{args.output}: {len(batch.letters)} reminder letters for round {args.round}: "
+        f"{batch.started} for people who began without finishing, {batch.never_opened} for "
+        "letters never opened (people with Telegram are reminded in the chat)",
+        file=sys.stderr,
+    )
+
+
+def _render(
+    batch: letters.LetterBatch | reminders_batch, args: argparse.Namespace, settings: Settings
+) -> bytes:
     if args.format == "csv":
         return letters.letters_csv(batch.letters)
     # ReportLab and qrcode load only for the command that draws letters.
-    from surveys.letter_pdf import LetterSender, render_letters_pdf
+    from surveys.letters.pdf import LetterSender, render_letters_pdf
 
     sender = LetterSender(municipality=settings.municipality, contact=settings.contact)
     return render_letters_pdf(batch.letters, sender, args.lang)
@@ -98,7 +129,7 @@ def _write(output: str, content: bytes) -> None:
     try:
         Path(output).write_bytes(content)
     except OSError as error:
-        raise PejlingError(f"{output}: cannot write the file ({error.strerror})") from None
+        raise CommandLineError(f"{output}: cannot write the file ({error.strerror})") from None
 
 
 # ---------------------------------------------------------------- the parser
@@ -152,9 +183,23 @@ def register(sub: Subcommands) -> None:
     )
     letter.add_argument("--unit", required=True, help="unit id or name")
     letter.add_argument("--audience", default="both", choices=[a.value for a in RoundAudience])
-    letter.add_argument("--lang", default="da", choices=["da", "en"])
+    letter.add_argument("--lang", default=SOURCE_LOCALE, choices=LOCALES)
     letter.add_argument(
         "--format", default="pdf", choices=["pdf", "csv"], help="csv: the links for mail merge"
     )
     letter.add_argument("-o", "--output", required=True, help="the file to write, or - for stdout")
     letter.set_defaults(func=cmd_letters)
+
+    reminder = _subcommands_of(sub, "invite").add_parser(
+        "reminders",
+        help="printed reminders for a round's people without Telegram who have not finished",
+    )
+    reminder.add_argument("--round", required=True, type=int, help="the round's id")
+    reminder.add_argument("--lang", default="da", choices=["da", "en"])
+    reminder.add_argument(
+        "--format", default="pdf", choices=["pdf", "csv"], help="csv: the links for mail merge"
+    )
+    reminder.add_argument(
+        "-o", "--output", required=True, help="the file to write, or - for stdout"
+    )
+    reminder.set_defaults(func=cmd_reminders)

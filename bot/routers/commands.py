@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DeleteCb, LangCb
 from bot.config import Settings
-from bot.i18n import LOCALES, date_text, number_text
+from bot.i18n import date_text, number_text
 from bot.paging import split_text
 from bot.routers.common import locale, remove_buttons
-from storage.models import RespondentKind, StaffRole, TelegramAccount
-from surveys import journey, privacy
+from storage.housekeeping import KEEP_INVITE_FAILURES, KEEP_LANGUAGE_CHOICES
+from storage.models import Audience, InviteRole, TelegramAccount
+from surveys import journey
+from surveys.privacy import rights as privacy
+from surveys.questionnaire.translation import LOCALES
 
 # (command, description) for Telegram's menu; lazy so each language gets its own text.
 MENU = (
@@ -74,7 +77,10 @@ async def language_chosen(
     await remove_buttons(callback)
     with i18n.use_locale(callback_data.code):
         if account is None:
-            text = _("Brug linket fra dit brev for at komme i gang.")
+            # Kept for the information text they will see when they open their invite.
+            await journey.remember_language(session, callback.from_user.id, callback_data.code)
+            await session.commit()
+            text = _("Nu skriver jeg på dansk. Brug linket fra dit brev for at komme i gang.")
         else:
             await journey.set_locale(session, account, callback_data.code)
             await session.commit()
@@ -101,8 +107,9 @@ async def stop(message: Message, session: AsyncSession, account: TelegramAccount
 async def my_data(
     message: Message, session: AsyncSession, account: TelegramAccount | None, settings: Settings
 ) -> None:
+    assert message.from_user is not None
     if account is None:
-        await message.answer(_("Vi har ingen oplysninger om dig."))
+        await message.answer(await _traces_text(session, message.from_user.id))
         return
     data = await privacy.my_data(session, account, settings.retention_months)
     loc = locale()
@@ -112,14 +119,14 @@ async def my_data(
         # Names come from the municipality's files and may hold "<" or "&".
         name = html.quote(person.citizen_name) if person.citizen_name else _("en borger")
         unit = html.quote(person.unit_name)
-        if person.kind == RespondentKind.CITIZEN:
+        if person.kind == Audience.CITIZEN:
             lines.append(_("• Du svarer som borger ved {unit}").format(unit=unit))
         else:
             lines.append(
                 _("• Du svarer som pårørende til {name} ved {unit}").format(name=name, unit=unit)
             )
     for role, units in data.staff_roles:
-        if role == StaffRole.COORDINATOR:
+        if role == InviteRole.COORDINATOR:
             lines.append(_("• Du er kvalitetskoordinator"))
         else:
             lines.append(
@@ -139,37 +146,98 @@ async def my_data(
     )
     if data.stopped_at is not None:
         lines.append(_("• Du har sagt nej tak til flere spørgeskemaer"))
+    if data.failed_links:
+        lines.append(_failed_links_line(data.failed_links, loc))
     if data.delete_by is not None:
         lines.append(
             _("Dine svar slettes senest {date}.").format(date=date_text(data.delete_by, loc))
         )
-    lines.append(
-        _(
-            "Spørgeskemaer, du har afsluttet, er anonyme: svarene kan ikke længere kobles "
-            "til dig og tælles ikke med her."
+    if data.anonymous_rounds and data.anonymous_delete_by is not None:
+        lines.append(
+            _(
+                "Spørgeskemaer med anonyme svar: {count}. Dine svar og kommentarer i dem kan "
+                "ikke længere kobles til dig og tælles ikke med her. De slettes senest {date}."
+            ).format(
+                count=number_text(data.anonymous_rounds, loc),
+                date=date_text(data.anonymous_delete_by, loc),
+            )
         )
-    )
     lines.append(_("Skriv /slet, hvis du vil have alt slettet nu."))
     # Staff of many units, or a relative of many citizens, gets it in several messages.
     for part in split_text("\n".join(lines)):
         await message.answer(part)
 
 
-async def delete(message: Message, account: TelegramAccount | None) -> None:
+def _failed_links_line(count: int, loc: str) -> str:
+    return _("• Links, der ikke virkede: {count} (slettes efter {hours} timer)").format(
+        count=number_text(count, loc),
+        hours=number_text(int(KEEP_INVITE_FAILURES.total_seconds() // 3600), loc),
+    )
+
+
+async def _traces_text(session: AsyncSession, telegram_user_id: int) -> str:
+    """/mine_data of someone without an account: the little that is kept, if anything."""
+    traces = await privacy.traces(session, telegram_user_id)
+    if traces.empty:
+        return _("Vi har ingen oplysninger om dig.")
+    loc = locale()
+    lines = [_("Du har ingen konto hos os. Vi har kun gemt:")]
+    if traces.locale is not None:
+        lines.append(
+            _(
+                "• Dit valg af sprog: {language} (til du bruger linket fra dit brev, "
+                "højst {days} dage)"
+            ).format(
+                language=_("engelsk") if traces.locale == "en" else _("dansk"),
+                days=number_text(KEEP_LANGUAGE_CHOICES.days, loc),
+            )
+        )
+    if traces.failed_links:
+        lines.append(_failed_links_line(traces.failed_links, loc))
+    lines.append(_("Skriv /slet, hvis du vil have det slettet nu."))
+    return "\n".join(lines)
+
+
+async def delete(
+    message: Message, session: AsyncSession, account: TelegramAccount | None, settings: Settings
+) -> None:
+    assert message.from_user is not None
     if account is None:
-        await message.answer(_("Vi har ingen oplysninger om dig, så der er intet at slette."))
+        await message.answer(await _forget_traces(session, message.from_user.id))
         return
+    data = await privacy.my_data(session, account, settings.retention_months)
+    loc = locale()
+    text = _(
+        "Vil du slette alt, hvad vi har gemt om dig? Det slettes med det samme og for altid: "
+        "din konto, dit sprogvalg, links du har prøvet, og de svar og kommentarer, der "
+        "stadig kan kobles til dig (svar: {answers}, kommentarer: {comments}). Du får ikke "
+        "flere spørgeskemaer. Det kan ikke fortrydes."
+    ).format(answers=number_text(data.answers, loc), comments=number_text(data.comments, loc))
+    if data.anonymous_rounds and data.anonymous_delete_by is not None:
+        text += "\n\n" + _(
+            "Anonyme spørgeskemaer, du har afsluttet, eller som er lukket: {count}. Dine svar "
+            "og kommentarer i dem er allerede skilt fra dig, så ingen kan finde dem frem, "
+            "heller ikke vi. Derfor bliver de ikke slettet nu, men senest {date}, sammen med "
+            "alle andre svar. Kun tal for hele enheden bliver tilbage."
+        ).format(
+            count=number_text(data.anonymous_rounds, loc),
+            date=date_text(data.anonymous_delete_by, loc),
+        )
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Ja, slet mine data"), callback_data=DeleteCb(confirm=True))
     builder.button(text=_("Nej, behold dem"), callback_data=DeleteCb(confirm=False))
     builder.adjust(1)
-    await message.answer(
-        _(
-            "Vil du slette alt, hvad vi har gemt om dig? Dine svar og kommentarer slettes for "
-            "altid, og du får ikke flere spørgeskemaer. Det kan ikke fortrydes."
-        ),
-        reply_markup=builder.as_markup(),
-    )
+    await message.answer(text, reply_markup=builder.as_markup())
+
+
+async def _forget_traces(session: AsyncSession, telegram_user_id: int) -> str:
+    """/slet of someone without an account: delete the little that is kept, at once."""
+    traces = await privacy.traces(session, telegram_user_id)
+    if traces.empty:
+        return _("Vi har ingen oplysninger om dig, så der er intet at slette.")
+    await privacy.forget_traces(session, telegram_user_id)
+    await session.commit()
+    return _("Du har ingen konto hos os. Det lidt, vi havde gemt om dig, er slettet nu.")
 
 
 async def delete_confirmed(
@@ -184,7 +252,7 @@ async def delete_confirmed(
         await callback.bot.send_message(callback.from_user.id, _("Godt, vi sletter ingenting."))
     elif account is None:
         await callback.bot.send_message(
-            callback.from_user.id, _("Vi har ingen oplysninger om dig, så der er intet at slette.")
+            callback.from_user.id, await _forget_traces(session, callback.from_user.id)
         )
     else:
         await privacy.delete_my_data(session, account)

@@ -9,6 +9,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.render import Screen, step_screen, thanks_screen
 from surveys.journey import Finished, Outcome, Refusal, Step
@@ -68,11 +69,11 @@ async def remove_buttons(callback: CallbackQuery) -> None:
 
 
 REFUSALS = {
-    Refusal.NOT_YOURS: lambda: _("Denne knap hører ikke til dit spørgeskema."),
-    Refusal.CLOSED: lambda: _("Dette spørgeskema er lukket. Tak for din interesse!"),
-    Refusal.FINISHED: lambda: _("Du har allerede svaret på dette spørgeskema. Tak!"),
-    Refusal.STALE: lambda: _("Det spørgsmål er allerede besvaret. Her er, hvor du er nået til."),
-    Refusal.INVALID: lambda: _("Det svar kender jeg ikke. Brug knapperne under spørgsmålet."),
+    Refusal.NOT_YOURS: __("Denne knap hører ikke til dit spørgeskema."),
+    Refusal.CLOSED: __("Dette spørgeskema er lukket. Tak for din interesse!"),
+    Refusal.FINISHED: __("Du har allerede svaret på dette spørgeskema. Tak!"),
+    Refusal.STALE: __("Det spørgsmål er allerede besvaret. Her er, hvor du er nået til."),
+    Refusal.INVALID: __("Det svar kender jeg ikke. Brug knapperne under spørgsmålet."),
 }
 
 
@@ -86,7 +87,7 @@ async def show_after_press(callback: CallbackQuery, outcome: Outcome) -> None:
         if outcome.refusal == Refusal.STALE and outcome.shown is not None:
             await remove_buttons(callback)
             await show_new(callback.bot, callback.from_user.id, outcome.shown)
-        await callback.answer(REFUSALS[outcome.refusal](), show_alert=True)
+        await callback.answer(str(REFUSALS[outcome.refusal]), show_alert=True)
         return
     shown = outcome.shown
     if isinstance(shown, Finished):

@@ -21,7 +21,7 @@ from surveys.clock import DANISH_TIME
 from surveys.errors import PejlingError
 from surveys.exports import access
 from surveys.indicators import Report, compute_report, period_selection, round_selection
-from surveys.staff import staff_scope
+from surveys.registry.staff import staff_scope
 
 PERIOD_MONTHS = (3, 12)
 

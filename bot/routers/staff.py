@@ -12,20 +12,22 @@ from aiogram import Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import RoundCb, ascii_number
 from bot.i18n import date_text, number_text
 from bot.paging import PAGE_SIZE, add_page_buttons, page_of, split_text
+from bot.problems import problem_text
 from bot.render import Screen
 from bot.routers.common import edit, locale
 from storage.models import RoundAudience, RoundDraft, TelegramAccount
 from storage.types import utcnow
-from surveys import rounds
 from surveys.errors import PejlingError
-from surveys.loader import load_surveys
-from surveys.staff import StaffScope, discard_draft, round_draft, staff_scope
+from surveys.fieldwork import rounds
+from surveys.questionnaire.loader import load_surveys
+from surveys.registry.staff import StaffScope, discard_draft, round_draft, staff_scope
 
 CLOSING_WEEKS = (1, 2, 3, 4)
 
@@ -34,12 +36,16 @@ def only_staff() -> str:
     return _("Denne kommando er kun for personale. Du skal ikke gøre noget.")
 
 
-def audience_label(audience: str) -> str:
-    return {
-        RoundAudience.CITIZENS: _("borgere"),
-        RoundAudience.RELATIVES: _("pårørende"),
-        RoundAudience.BOTH: _("borgere og pårørende"),
-    }[RoundAudience(audience)]
+AUDIENCES = {
+    RoundAudience.CITIZENS: __("borgere"),
+    RoundAudience.RELATIVES: __("pårørende"),
+    RoundAudience.BOTH: __("borgere og pårørende"),
+}
+
+
+def audience_label(audience: RoundAudience) -> str:
+    """Whom a round goes to, in the reader's language."""
+    return str(AUDIENCES[audience])
 
 
 def _units_screen(scope: StaffScope, chosen: list[int], page: int = 0) -> Screen:
@@ -146,7 +152,7 @@ async def wizard_step(
         if value not in {a.value for a in RoundAudience}:
             await callback.answer(_("Vælg en af knapperne."), show_alert=True)
             return
-        draft.audience = value
+        draft.audience = RoundAudience(value)
         loc = locale()
         screen = _choice_screen(
             _("Hvornår skal runden lukke?"),
@@ -215,7 +221,8 @@ async def _start(
             started_by=f"staff:{scope.staff_id}",
         )
     except PejlingError as error:
-        await callback.answer(str(error), show_alert=True)
+        shown = audience_label(RoundAudience(draft.audience))
+        await callback.answer(problem_text(error, audience=shown), show_alert=True)
         return
     await discard_draft(session, draft)
     await session.commit()

@@ -16,6 +16,7 @@ from bot.routers.common import edit, locale, nothing_open_text, remove_buttons, 
 from storage.models import InviteRole, TelegramAccount
 from surveys import journey
 from surveys.journey import InviteOutcome, InviteResult
+from surveys.questionnaire.translation import LOCALES
 
 
 async def start_with_invite(
@@ -214,5 +215,5 @@ def make_router() -> Router:
     router.message.register(start_plain, CommandStart())
     router.callback_query.register(information_accepted, InfoCb.filter(F.choice == "yes"))
     router.callback_query.register(information_declined, InfoCb.filter(F.choice == "no"))
-    router.callback_query.register(information_language, InfoCb.filter(F.choice.in_({"da", "en"})))
+    router.callback_query.register(information_language, InfoCb.filter(F.choice.in_(set(LOCALES))))
     return router

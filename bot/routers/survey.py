@@ -64,7 +64,7 @@ async def text(
         await message.answer(_("Tryk på en af knapperne under spørgsmålet for at svare."))
         await show_new(bot, message.chat.id, outcome.shown)
     elif outcome.refusal is not None:
-        await message.answer(REFUSALS[outcome.refusal]())
+        await message.answer(str(REFUSALS[outcome.refusal]))
     elif outcome.shown is not None:
         await message.answer(_("Tak, din kommentar er gemt."))
         await show_new(bot, message.chat.id, outcome.shown)

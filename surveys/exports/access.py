@@ -1,5 +1,5 @@
 """Who may export what: coordinators every unit, staff their own units (see
-``surveys.staff``), nobody else."""
+``surveys.registry.staff``), nobody else."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Round, SurveyVersion, round_units
 from surveys.clock import DANISH_TIME
 from surveys.indicators import Selection
-from surveys.staff import StaffScope
+from surveys.registry.staff import StaffScope
 
 
 @dataclass(frozen=True)

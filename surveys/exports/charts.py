@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from surveys.exports import labels
 from surveys.indicators import Figure, FigureKey, FigureKind, Report
-from surveys.schema import Theme
+from surveys.questionnaire.schema import Theme
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from storage.enums import Audience
 from surveys.indicators import Change, Figure, FigureKey, FigureKind, Report, Suppression
-from surveys.schema import Audience, Theme
+from surveys.questionnaire.schema import Theme
 
 MUNICIPALITY = "Hele kommunen"
 HIGHER_IS_WORSE = "højere er værre"
 HIGHER_IS_BETTER = "højere er bedre"
 
-AUDIENCES = {Audience.citizen: "Borgere", Audience.relative: "Pårørende"}
+AUDIENCES = {Audience.CITIZEN: "Borgere", Audience.RELATIVE: "Pårørende"}
 THEMES = {
     Theme.loneliness: "Ensomhed",
     Theme.meals: "Mad og måltider",

@@ -131,6 +131,13 @@ def method_lines(report: Report) -> list[tuple[bool, str]]:
             "kvalitetskoordinatorer.",
         ),
         (False, "Medarbejdere ser aldrig, hvem der har svaret hvad."),
+        (
+            False,
+            "Når opbevaringsperioden efter en rundes lukning er gået, slettes dens svar, "
+            "kommentarer og udsendelser. Tallene kommer derefter fra de optællinger pr. "
+            "enhed, der blev lavet, da runden lukkede, og er de samme som før; "
+            "kommentarerne er væk.",
+        ),
         (True, "Farver i overblikket"),
         (
             False,

@@ -28,7 +28,7 @@ from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 from surveys.exports import labels
 from surveys.exports.method import method_lines
 from surveys.indicators import Figure, FigureKey, FigureKind, Report
-from surveys.schema import Theme
+from surveys.questionnaire.schema import Theme
 
 PERCENT = "0.0 %"
 INDEX = "0.0"
@@ -521,8 +521,15 @@ def _comments(sheet: _Sheet, report: Report) -> None:
     if not report.comments_included:
         sheet.line("Kommentarer vises kun for kvalitetskoordinatorer.", f.hidden)
         return
+    if report.purged_rounds:
+        sheet.line(
+            "Kommentarerne fra runder ældre end opbevaringsperioden er slettet sammen med "
+            "svarene; kun tallene for hele enheder er tilbage.",
+            f.hidden,
+        )
     if not report.comments:
-        sheet.line("Ingen kommentarer, der kan vises.", f.hidden)
+        if not report.purged_rounds:
+            sheet.line("Ingen kommentarer, der kan vises.", f.hidden)
         return
     for comment in report.comments:
         sheet.cells(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from surveys.definitions import load_version
+from storage.enums import AnswerKind, Audience, UnitKind
+from surveys.fieldwork import tallies
+from surveys.fieldwork.definitions import load_version
+from surveys.fieldwork.tallies import tallied_rounds
 from surveys.indicators import sql
 from surveys.indicators.model import (
     MIN_ANSWERS,
@@ -29,9 +31,15 @@ from surveys.indicators.model import (
     Values,
 )
 from surveys.indicators.selection import baseline_selection
-from surveys.schema import Audience, Item, Scale, Survey, Theme, UnitKind
-from surveys.scoring import index_score, is_bottom_box, is_top2, is_top_box, severe_loneliness
-from surveys.stats import Stratum, newcombe_difference, weighted_share, wilson_interval
+from surveys.indicators.stats import Stratum, newcombe_difference, weighted_share, wilson_interval
+from surveys.questionnaire.schema import Item, Scale, Survey, Theme
+from surveys.questionnaire.scoring import (
+    index_score,
+    is_bottom_box,
+    is_top2,
+    is_top_box,
+    severe_loneliness,
+)
 
 # ------------------------------------------------------------------ tallies per unit
 
@@ -89,22 +97,6 @@ class _Raw:
     applies: set[Cell]
 
 
-@cache
-def _audience(value: str) -> Audience | None:
-    try:
-        return Audience(value)
-    except ValueError:
-        return None
-
-
-@cache
-def _unit_kind(value: str) -> UnitKind | None:
-    try:
-        return UnitKind(value)
-    except ValueError:
-        return None
-
-
 def _ordinal_items(survey: Survey, theme: Theme, audience: Audience, kind: UnitKind) -> list[Item]:
     return [
         item
@@ -155,10 +147,10 @@ async def _load(
     invited: dict[tuple[int, Audience], int] = defaultdict(int)
     completed: dict[tuple[int, Audience], int] = defaultdict(int)
 
-    tallied = await sql.tallied_rounds(session, round_ids, version_id)
+    tallied = await tallied_rounds(session, round_ids, version_id)
     for d in await sql.delivery_counts(session, round_ids, tallied):
-        audience = _audience(d.audience)
-        if audience is None or d.status in sql.NOT_INVITED:
+        audience = d.audience
+        if d.status in sql.NOT_INVITED:
             continue
         tally = tallies[(FigureKey(audience, FigureKind.RESPONSE), d.unit_id)]
         tally.n += d.count
@@ -174,7 +166,7 @@ async def _load(
 
     audiences = [a for a in survey.audiences if any(aud == a for _, aud in invited)]
     keys = _keys(survey, audiences)
-    kinds = {uid: _unit_kind(unit.kind) for uid, unit in units.items()}
+    kinds = {uid: unit.kind for uid, unit in units.items()}
     applies_to = {
         (key, kind): _applies(survey, key, kind) for key in keys for kind in set(kinds.values())
     }
@@ -189,9 +181,9 @@ async def _load(
     # The scores of an answer depend only on its item and value: worked out once each.
     scored: dict[tuple[str, int], _Scores] = {}
     for c in answers.items:
-        audience = _audience(c.audience)
+        audience = c.audience
         item = survey.items_by_id.get(c.item_id)
-        if audience is None or item is None:
+        if item is None:
             continue
         scale = survey.scale_of(item)
         cells = [FigureKey(audience, FigureKind.ITEM, item.id)]
@@ -201,11 +193,11 @@ async def _load(
             tally = tallies[(key, c.unit_id)]
             if not tally.distribution:
                 tally.distribution = [0] * scale.size
-            if c.kind == "dont_know":
+            if c.kind == AnswerKind.DONT_KNOW:
                 tally.dont_know += c.count
-            elif c.kind == "skip":
+            elif c.kind == AnswerKind.SKIP:
                 tally.skipped += c.count
-            elif c.kind == "value" and c.value is not None and 1 <= c.value <= scale.size:
+            elif c.kind == AnswerKind.VALUE and c.value is not None and 1 <= c.value <= scale.size:
                 tally.n += c.count
                 tally.distribution[c.value - 1] += c.count
                 if c.proxy:
@@ -235,9 +227,7 @@ async def _load(
 
     asking: dict[tuple[str, Audience, UnitKind], int] = {}
     for g in answers.themes:
-        audience, kind = _audience(g.audience), _unit_kind(g.unit_kind)
-        if audience is None or kind is None:
-            continue
+        audience, kind = g.audience, g.unit_kind
         asked = asking.get((g.theme, audience, kind))
         if asked is None:
             asked = asking[(g.theme, audience, kind)] = len(
@@ -256,9 +246,9 @@ async def _load(
 
     needed = len(survey.tils_items)
     for t in answers.tils:
-        audience = _audience(t.audience)
+        audience = t.audience
         # Only people who answered all three items get a T-ILS sum.
-        if audience is None or t.answered != needed:
+        if t.answered != needed:
             continue
         tally = tallies[(FigureKey(audience, FigureKind.TILS), t.unit_id)]
         tally.n += t.people
@@ -505,12 +495,12 @@ async def compute_report(
     comment_rows: list[CommentRow] = []
     if comments:
         groups = {
-            (uid, audience.value)
+            (uid, audience)
             for (uid, audience), done in raw.completed.items()
             if done >= MIN_COMMENT_ANSWERS and raw.invited.get((uid, audience), 0) >= MIN_INVITED
         }
         comment_rows = [
-            CommentRow(uid, Audience(audience), text)
+            CommentRow(uid, audience, text)
             for uid, audience, text in await sql.comments_of(session, selection.round_ids, groups)
         ]
     audiences = tuple(dict.fromkeys(key.audience for key in raw.keys))
@@ -522,6 +512,7 @@ async def compute_report(
         keys=tuple(key for key in raw.keys if (key, None) in figures),
         comments=tuple(comment_rows),
         comments_included=comments,
+        purged_rounds=await tallies.purged_rounds(session, selection.round_ids),
         baseline=baseline,
         audiences=audiences,
     )

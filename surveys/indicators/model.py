@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from surveys.schema import Audience, Survey
-from surveys.stats import Difference, Interval
+from storage.enums import Audience, UnitKind
+from surveys.indicators.stats import Difference, Interval
+from surveys.questionnaire.schema import Survey
 
 MIN_ANSWERS = 5
 """No figure is shown that is built on fewer valid answers (Statistics Denmark's rule)."""
@@ -172,7 +173,7 @@ class UnitInfo:
 
     id: int
     name: str
-    kind: str
+    kind: UnitKind
     citizens: int
 
 
@@ -200,6 +201,9 @@ class Report:
     keys: tuple[FigureKey, ...]
     comments: tuple[CommentRow, ...] = ()
     comments_included: bool = True
+    # Rounds past the retention period: their comments were deleted with their answers,
+    # and their figures come from their tallies alone.
+    purged_rounds: tuple[int, ...] = ()
     baseline: Selection | None = None
     audiences: tuple[Audience, ...] = field(default=())
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Round, round_units
 from surveys.clock import DANISH_TIME
-from surveys.errors import PejlingError
+from surveys.errors import PejlingError, Problem
 from surveys.indicators.model import Selection
 
 
@@ -25,7 +25,7 @@ async def round_selection(session: AsyncSession, round_id: int) -> Selection:
     """A selection of one round; PejlingError if there is no such round."""
     round_ = await session.get(Round, round_id)
     if round_ is None:
-        raise PejlingError(f"there is no round {round_id}")
+        raise PejlingError(Problem.NO_ROUND, round_id=round_id)
     end = round_.closed_at or round_.closes_at
     return Selection(
         survey_version_id=round_.survey_version_id,
@@ -50,7 +50,7 @@ async def period_selection(
     rounds of other versions are named in ``left_out``. PejlingError if there are none.
     """
     if last < first:
-        raise PejlingError(f"the period ends ({last}) before it begins ({first})")
+        raise PejlingError(Problem.PERIOD_BACKWARDS, first=first, last=last)
     start, end = _day_start(first), _day_start(last + timedelta(days=1))
     rows = (
         await session.execute(
@@ -60,11 +60,11 @@ async def period_selection(
         )
     ).all()
     if not rows:
-        raise PejlingError(f"no round was opened from {first} to {last}")
+        raise PejlingError(Problem.NO_ROUND_IN_PERIOD, first=first, last=last)
     version = survey_version_id if survey_version_id is not None else rows[-1][1]
     chosen = tuple(r for r, v in rows if v == version)
     if not chosen:
-        raise PejlingError(f"no round of survey version {version} was opened in the period")
+        raise PejlingError(Problem.NO_ROUND_OF_VERSION, version=version)
     return Selection(
         survey_version_id=version,
         round_ids=chosen,

@@ -1,13 +1,12 @@
 """The database side of the indicators: GROUP BY queries that return small tables.
 
-No answer row ever reaches Python. Which answers count (scored in a theme, T-ILS) and
-the T-ILS scores are CASE expressions built from the survey definition with the very
-functions of ``surveys.scoring``, so the SQL and the Python rules cannot drift apart;
-the index and top-box scores are applied in Python to each (item, value) row. Per-person
-counts are one aggregate per delivery joined back to the answers (``answer_tables``).
-A closed round's groups are counted once, when it closes, into ``round_tallies``
-(``tally_round``), so a report over a year of closed rounds sums those instead of reading
-every answer again.
+No answer row ever reaches Python. The answers are counted into groups by
+``surveys.fieldwork.tallies`` (``answer_groups``, ``delivery_groups``: the CASE
+expressions there are built with the very functions of ``surveys.questionnaire.scoring``,
+so the SQL and the Python rules cannot drift apart); the index and top-box scores are
+applied here in Python to each (item, value) row. A closed round's groups were counted
+once, when it closed, into ``round_tallies``, so a report over a year of closed rounds
+sums those instead of reading every answer again.
 Every query returns at most (units x audiences x items x options x items per theme)
 rows, however many answers there are. Works the same on SQLite and PostgreSQL:
 constants are typed bind parameters.
@@ -16,195 +15,41 @@ constants are typed bind parameters.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Float,
-    Integer,
-    SQLColumnExpression,
-    case,
-    delete,
-    func,
-    insert,
-    literal,
-    null,
-    select,
-    update,
-)
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
+from storage.enums import AnswerKind, Audience, UnitKind
 from storage.models import (
-    Answer,
-    AnswerKind,
     Citizen,
     CitizenStatus,
     Comment,
     Delivery,
     DeliveryStatus,
-    Round,
     RoundDeliveryTally,
     RoundTally,
     Unit,
     round_units,
 )
-from surveys.schema import Item, Scale, Survey
-from surveys.scoring import index_score, is_top2, is_top_box, tils_score
+from surveys.fieldwork.tallies import (
+    GROUP_COLUMNS,
+    answer_groups,
+    delivery_groups,
+    in_rounds,
+    scored_positions,
+)
+from surveys.questionnaire.schema import Survey
+from surveys.questionnaire.scoring import index_score, is_top2, is_top_box
 
 NOT_INVITED = (DeliveryStatus.CANCELLED.value,)
 """Delivery statuses of people who turned out not to be eligible before they were
 invited (the citizen moved or died): left out of the response-rate denominator."""
 COMPLETED = DeliveryStatus.COMPLETED.value
 STARTED = DeliveryStatus.STARTED.value
-
-ScoreFn = Callable[[Scale, int], float | None]
-
-
-def score_case(
-    survey: Survey,
-    items: Sequence[Item],
-    score: ScoreFn,
-    item_column: SQLColumnExpression[str],
-    value_column: SQLColumnExpression[int | None],
-) -> ColumnElement[float | None]:
-    """A SQL CASE giving ``score(scale, value)`` for an answer to one of ``items``.
-
-    Items are grouped by scale: ``CASE WHEN item IN (...) THEN CASE value WHEN 1 THEN
-    ... END ... END``. NULL for other items, positions outside the scale, and where
-    ``score`` gives None. Booleans become 1.0 / 0.0, so SUM counts them.
-    """
-    by_scale: dict[str, list[str]] = defaultdict(list)
-    for item in items:
-        by_scale[item.scale].append(item.id)
-    branches = []
-    for scale_id, item_ids in by_scale.items():
-        scale = survey.scales[scale_id]
-        values: dict[int, float] = {}
-        for position in range(1, scale.size + 1):
-            result = score(scale, position)
-            if result is not None:
-                values[position] = float(result)
-        if not values:
-            continue
-        inner = case(
-            {position: literal(number, Float()) for position, number in values.items()},
-            value=value_column,
-            else_=null(),
-        )
-        branches.append((item_column.in_(item_ids), inner))
-    if not branches:
-        return literal(None, Float())
-    return case(*branches, else_=null())
-
-
-def scored_positions(scale: Scale) -> list[int]:
-    """The positions of ``scale`` that get an index score (none on a nominal scale)."""
-    return [p for p in range(1, scale.size + 1) if index_score(scale, p) is not None]
-
-
-@dataclass(frozen=True)
-class Digits:
-    """A person's answer counts packed into one integer, so one SUM per person counts
-    their scored answers in every theme, and their T-ILS answers, at once.
-
-    Each theme, and T-ILS, is a digit in base ``base`` (larger than any count can be):
-    a scored answer adds its theme's weight (``base ** i``), a T-ILS answer adds
-    ``tils`` too, and digit i of the sum is then the count of theme i.
-    """
-
-    base: int
-    themes: dict[str, int]
-    tils: int
-
-    @classmethod
-    def of(cls, survey: Survey) -> Digits:
-        """The digits of ``survey``'s themes (of its ordinal items) and of T-ILS."""
-        per_theme: dict[str, int] = defaultdict(int)
-        for item in survey.items:
-            if survey.scale_of(item).ordinal:
-                per_theme[item.theme.value] += 1
-        base = max([*per_theme.values(), len(survey.tils_items)]) + 1
-        themes = {theme: base**i for i, theme in enumerate(sorted(per_theme))}
-        return cls(base, themes, base ** len(themes))
-
-    def count(
-        self, counts: ColumnElement[Any], weight: int | ColumnElement[int | None]
-    ) -> ColumnElement[Any]:
-        """The digit of weight ``weight`` (a number, or a column of them) in a SQL sum of
-        weights ``counts``; NULL where ``weight`` is NULL."""
-        return (counts // weight) % self.base
-
-
-def count_weight_case(
-    survey: Survey,
-    item_column: SQLColumnExpression[str],
-    kind_column: SQLColumnExpression[str],
-    value_column: SQLColumnExpression[int | None],
-    *,
-    with_tils: bool,
-) -> ColumnElement[int | None]:
-    """A SQL CASE giving what an answer adds to its person's packed counts (``Digits``):
-    its theme's weight if it has an index score, plus the T-ILS weight for an answer to
-    a T-ILS item if ``with_tils``; NULL for an answer without a score.
-
-    An answer has a score when it is a value to an ordinal item at a position
-    ``index_score`` scores: the answers a person's theme mean is taken over, so the
-    theme's digit counts how many of its items the person answered. T-ILS items are
-    ordinal (the schema insists), so their valid answers are exactly their scored ones.
-    """
-    digits = Digits.of(survey)
-    groups: dict[int, list[Item]] = defaultdict(list)
-    for item in survey.items:
-        scale = survey.scale_of(item)
-        if scale.ordinal:
-            weight = digits.themes[item.theme.value] + (
-                digits.tils if with_tils and item.tils else 0
-            )
-            groups[weight].append(item)
-    branches = []
-    for weight, items in groups.items():
-        by_positions: dict[tuple[int, ...], list[str]] = defaultdict(list)
-        for item in items:
-            by_positions[tuple(scored_positions(survey.scale_of(item)))].append(item.id)
-        for positions, item_ids in by_positions.items():
-            if positions:
-                branches.append(
-                    (
-                        (kind_column == AnswerKind.VALUE.value)
-                        & item_column.in_(item_ids)
-                        & value_column.in_(positions),
-                        literal(weight, Integer()),
-                    )
-                )
-    if not branches:
-        return literal(None, Integer())
-    return case(*branches, else_=null())
-
-
-def tils_item_score(scale: Scale, value: int) -> float | None:
-    """The T-ILS score (1-3) of one answer."""
-    return float(tils_score(scale, value))
-
-
-def tils_case(
-    survey: Survey,
-    item_column: SQLColumnExpression[str],
-    kind_column: SQLColumnExpression[str],
-    value_column: SQLColumnExpression[int | None],
-) -> ColumnElement[float | None]:
-    """A SQL CASE giving the T-ILS score of an answer (a value to a T-ILS item), else NULL."""
-    return case(
-        (
-            kind_column == AnswerKind.VALUE.value,
-            score_case(survey, survey.tils_items, tils_item_score, item_column, value_column),
-        ),
-        else_=null(),
-    )
-
 
 # ------------------------------------------------------------------ raw tables
 
@@ -214,9 +59,9 @@ class ItemCount:
     """Answers of one kind and value to one item in one unit and audience."""
 
     unit_id: int
-    audience: str
+    audience: Audience
     item_id: str
-    kind: str
+    kind: AnswerKind
     value: int | None
     proxy: bool
     count: int
@@ -228,8 +73,8 @@ class ThemeGroup:
     of a theme's items, with the sums of their per-person means."""
 
     unit_id: int
-    audience: str
-    unit_kind: str
+    audience: Audience
+    unit_kind: UnitKind
     proxy: bool
     theme: str
     answered: int
@@ -244,7 +89,7 @@ class TilsGroup:
     """People of one unit and audience with ``answered`` T-ILS items summing to ``total``."""
 
     unit_id: int
-    audience: str
+    audience: Audience
     proxy: bool
     answered: int
     total: int
@@ -256,15 +101,11 @@ class DeliveryCount:
     """Deliveries of one unit, audience, status and proxy flag, with or without answers."""
 
     unit_id: int
-    audience: str
-    status: str
+    audience: Audience
+    status: DeliveryStatus
     proxy: bool
     has_answers: bool
     count: int
-
-
-def _in_rounds(round_ids: Sequence[int]) -> ColumnElement[bool]:
-    return Delivery.round_id.in_(list(round_ids))
 
 
 @dataclass(frozen=True)
@@ -274,78 +115,6 @@ class AnswerTables:
     items: list[ItemCount]
     themes: list[ThemeGroup]
     tils: list[TilsGroup]
-
-
-GROUP_COLUMNS = (
-    "unit_id",
-    "audience",
-    "unit_kind",
-    "proxy",
-    "item_id",
-    "kind",
-    "value",
-    "answered",
-    "tils_total",
-)
-"""The columns ``answer_groups`` groups by, in order, as named in ``round_tallies``."""
-
-
-def answer_groups(survey: Survey, round_ids: Sequence[int]) -> Select[Any]:
-    """Every answer of the rounds counted by its delivery's dimensions, its item, kind
-    and value, and two figures of its person: how many of the theme's items they
-    answered (``answered``, NULL for an answer without a score) and, on the answer to
-    the first T-ILS item of a person who answered all of them, their T-ILS sum
-    (``tils_total``, NULL elsewhere).
-
-    The person's figures come from one aggregate per delivery joined back to its
-    answers, not from window functions: both databases stream that GROUP BY along the
-    answers' (delivery, item) index, where a window buffers every answer and, measured
-    on the benchmark's million answers, took several times as long on SQLite and, as it
-    never runs in parallel, longer on PostgreSQL too.
-    """
-    digits = Digits.of(survey)
-    tils = tils_case(survey, Answer.item_id, Answer.kind, Answer.value)
-    person = (
-        select(
-            Answer.delivery_id.label("delivery_id"),
-            func.sum(
-                count_weight_case(survey, Answer.item_id, Answer.kind, Answer.value, with_tils=True)
-            ).label("counts"),
-            func.sum(tils).label("tils_total"),
-        )
-        .join(Delivery, Delivery.id == Answer.delivery_id)
-        .where(_in_rounds(round_ids))
-        .group_by(Answer.delivery_id)
-        .subquery("person")
-    )
-    p = person.c
-    weight = count_weight_case(survey, Answer.item_id, Answer.kind, Answer.value, with_tils=False)
-    answered = digits.count(p.counts, weight)  # NULL where the answer has no score
-    tils_total: ColumnElement[Any] = literal(None, Integer())
-    if survey.tils_items:
-        complete = digits.count(p.counts, digits.tils) == len(survey.tils_items)
-        tils_total = case(
-            ((Answer.item_id == survey.tils_items[0].id) & complete, p.tils_total),
-            else_=null(),
-        )
-    columns = (
-        Delivery.unit_id.label("unit_id"),
-        Delivery.audience.label("audience"),
-        Delivery.unit_kind.label("unit_kind"),
-        Delivery.proxy.label("proxy"),
-        Answer.item_id.label("item_id"),
-        Answer.kind.label("kind"),
-        Answer.value.label("value"),
-        answered.label("answered"),
-        tils_total.label("tils_total"),
-    )
-    return (
-        select(*columns, func.count().label("count"))
-        .join(Delivery, Delivery.id == Answer.delivery_id)
-        .join(person, p.delivery_id == Answer.delivery_id)
-        .where(_in_rounds(round_ids))
-        .group_by(*columns)
-    )
 
 
 def _tallied_groups(round_ids: Sequence[int]) -> Select[Any]:
@@ -359,84 +128,6 @@ def _tallied_groups(round_ids: Sequence[int]) -> Select[Any]:
     )
 
 
-async def tallied_rounds(
-    session: AsyncSession, round_ids: Sequence[int], survey_version_id: int
-) -> set[int]:
-    """Which of the rounds have a tally counted with this survey version."""
-    rows = await session.scalars(
-        select(Round.id).where(
-            Round.id.in_(list(round_ids)),
-            Round.tallied_at.is_not(None),
-            Round.survey_version_id == survey_version_id,
-        )
-    )
-    return set(rows)
-
-
-async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now: datetime) -> None:
-    """Count a closed round's answers into ``round_tallies`` and its deliveries into
-    ``round_delivery_tallies`` (again, if it had a tally).
-
-    ``survey`` is the round's own version. First the round's deliveries are locked for
-    share: a press that read the round as open a moment before it closed holds its
-    delivery for update until its answer is stored, so the count waits for it, and a
-    deletion of someone's data waits for the count (PostgreSQL; SQLite has one writer).
-    """
-    await session.execute(
-        select(func.count()).select_from(
-            select(Delivery.id)
-            .where(Delivery.round_id == round_id)
-            .with_for_update(read=True)
-            .subquery()
-        )
-    )
-    await session.execute(delete(RoundTally).where(RoundTally.round_id == round_id))
-    await session.execute(delete(RoundDeliveryTally).where(RoundDeliveryTally.round_id == round_id))
-    groups = answer_groups(survey, [round_id]).subquery()
-    await session.execute(
-        insert(RoundTally).from_select(
-            ["round_id", *GROUP_COLUMNS, "count"],
-            select(literal(round_id, Integer()), *groups.c),
-        )
-    )
-    d = _delivery_groups([round_id]).subquery()
-    await session.execute(
-        insert(RoundDeliveryTally).from_select(
-            ["round_id", "unit_id", "audience", "status", "proxy", "has_answers", "count"],
-            select(
-                literal(round_id, Integer()),
-                d.c.unit_id,
-                d.c.audience,
-                d.c.status,
-                d.c.proxy,
-                d.c.has_answers == 1,
-                d.c.count,
-            ),
-        )
-    )
-    await session.execute(
-        update(Round)
-        .where(Round.id == round_id)
-        .values(tallied_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def forget_tallies(session: AsyncSession, round_ids: Sequence[int]) -> None:
-    """Drop the tallies of rounds whose answers or deliveries changed; reports count them from the
-    answers until the housekeeping job tallies them again."""
-    await session.execute(
-        update(Round)
-        .where(Round.id.in_(list(round_ids)), Round.tallied_at.is_not(None))
-        .values(tallied_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(delete(RoundTally).where(RoundTally.round_id.in_(list(round_ids))))
-    await session.execute(
-        delete(RoundDeliveryTally).where(RoundDeliveryTally.round_id.in_(list(round_ids)))
-    )
-
-
 async def answer_tables(
     session: AsyncSession,
     survey: Survey,
@@ -447,7 +138,7 @@ async def answer_tables(
     over the answers of the rounds not in ``tallied`` and one over the tallies of those
     that are (the half-the-items and all-three-items rules are the caller's).
 
-    Scores come from ``surveys.scoring`` in Python, once per (item, value), never per
+    Scores come from ``surveys.questionnaire.scoring`` in Python, once per (item, value), never per
     answer: a group of people who each answered ``answered`` of a theme's items holds
     ``answered`` rows of each of them, so its people are its answers / ``answered``, and
     the sum of their means is the sum of its scores / ``answered``.
@@ -462,11 +153,11 @@ async def answer_tables(
                 float(bool(is_top2(scale, position))),
                 float(bool(is_top_box(scale, position))),
             )
-    items: dict[tuple[int, str, str, str, int | None, bool], int] = defaultdict(int)
+    items: dict[tuple[int, Audience, str, AnswerKind, int | None, bool], int] = defaultdict(int)
     # Per group of people, how many answers of each (item, value): whole numbers, so the
     # sums below come out the same whatever order, and however split, the rows arrive.
-    themes: dict[tuple[int, str, str, bool, str, int], dict[tuple[str, int], int]] = {}
-    tils: dict[tuple[int, str, bool, int], int] = defaultdict(int)
+    themes: dict[tuple[int, Audience, UnitKind, bool, str, int], dict[tuple[str, int], int]] = {}
+    tils: dict[tuple[int, Audience, bool, int], int] = defaultdict(int)
     counted = [r for r in round_ids if r in tallied]
     live = [r for r in round_ids if r not in tallied]
     queries = ([answer_groups(survey, live)] if live else []) + (
@@ -509,33 +200,9 @@ async def answer_tables(
     )
 
 
-def _item_order(key: tuple[int, str, str, str, int | None, bool]) -> tuple[object, ...]:
+def _item_order(key: tuple[int, Audience, str, AnswerKind, int | None, bool]) -> tuple[object, ...]:
     unit, audience, item_id, kind, value, proxy = key
     return (unit, audience, item_id, kind, -1 if value is None else value, proxy)
-
-
-def _delivery_groups(round_ids: Sequence[int]) -> Select[Any]:
-    """Deliveries of the rounds by unit, audience, status, proxy flag and whether they
-    have answers (``has_answers`` 1 or 0), with their count."""
-    # EXISTS probes the answers' (delivery, item) index once per delivery; it reads no
-    # answer row, where grouping the answers by delivery read all of them.
-    has_answers = case(
-        (select(Answer.id).where(Answer.delivery_id == Delivery.id).exists(), 1), else_=0
-    ).label("has_answers")
-    per_delivery = (
-        select(
-            Delivery.unit_id.label("unit_id"),
-            Delivery.audience.label("audience"),
-            Delivery.status.label("status"),
-            Delivery.proxy.label("proxy"),
-            has_answers,
-        )
-        .where(_in_rounds(round_ids))
-        .subquery("per_delivery")
-    )
-    d = per_delivery.c
-    columns = (d.unit_id, d.audience, d.status, d.proxy, d.has_answers)
-    return select(*columns, func.count().label("count")).group_by(*columns)
 
 
 def _tallied_deliveries(round_ids: Sequence[int]) -> Select[Any]:
@@ -556,7 +223,7 @@ async def delivery_counts(
     of those that are."""
     counted = [r for r in round_ids if r in tallied]
     live = [r for r in round_ids if r not in tallied]
-    queries = ([_delivery_groups(live)] if live else []) + (
+    queries = ([delivery_groups(live)] if live else []) + (
         [_tallied_deliveries(counted)] if counted else []
     )
     connection = await session.connection()
@@ -569,10 +236,14 @@ async def delivery_counts(
 
 async def units_of(
     session: AsyncSession, round_ids: Sequence[int]
-) -> list[tuple[int, str, str, int]]:
+) -> list[tuple[int, str, UnitKind, int]]:
     """(id, name, kind, active citizens) of every unit in the rounds, by name."""
-    in_rounds = select(round_units.c.unit_id).where(round_units.c.round_id.in_(list(round_ids)))
-    with_deliveries = select(Delivery.unit_id).where(_in_rounds(round_ids))
+    listed = select(round_units.c.unit_id).where(round_units.c.round_id.in_(list(round_ids)))
+    with_deliveries = select(Delivery.unit_id).where(in_rounds(round_ids))
+    # A round past the retention period has no deliveries left, only its counts.
+    counted = select(RoundDeliveryTally.unit_id).where(
+        RoundDeliveryTally.round_id.in_(list(round_ids))
+    )
     citizens = (
         select(Citizen.unit_id, func.count().label("active"))
         .where(Citizen.status == CitizenStatus.ACTIVE)
@@ -582,15 +253,15 @@ async def units_of(
     query = (
         select(Unit.id, Unit.name, Unit.kind, func.coalesce(citizens.c.active, 0))
         .outerjoin(citizens, citizens.c.unit_id == Unit.id)
-        .where(Unit.id.in_(in_rounds) | Unit.id.in_(with_deliveries))
+        .where(Unit.id.in_(listed) | Unit.id.in_(with_deliveries) | Unit.id.in_(counted))
         .order_by(Unit.name, Unit.id)
     )
     return [(i, n, k, int(c)) for i, n, k, c in (await session.execute(query)).all()]
 
 
 async def comments_of(
-    session: AsyncSession, round_ids: Sequence[int], groups: set[tuple[int, str]]
-) -> list[tuple[int, str, str]]:
+    session: AsyncSession, round_ids: Sequence[int], groups: set[tuple[int, Audience]]
+) -> list[tuple[int, Audience, str]]:
     """(unit, audience, text) of the comments in the given (unit, audience) groups.
 
     Sorted by unit, audience and text, never by time, so the order tells nothing about
@@ -602,6 +273,6 @@ async def comments_of(
     rows = await session.execute(
         select(Delivery.unit_id, Delivery.audience, Comment.text)
         .join(Delivery, Delivery.id == Comment.delivery_id)
-        .where(_in_rounds(round_ids), Delivery.unit_id.in_(units))
+        .where(in_rounds(round_ids), Delivery.unit_id.in_(units))
     )
     return sorted((u, a, t) for u, a, t in rows.all() if (u, a) in groups and t.strip())

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from storage.models import Answer, Delivery, DeliveryStatus, Round, RoundAudience, RoundParticipant
 from storage.types import utcnow
-from surveys import rounds
-from surveys.loader import load_surveys
-from surveys.people import find_unit
+from surveys.fieldwork import rounds
+from surveys.questionnaire.loader import load_surveys
+from surveys.registry.people import find_unit
 from tests.bot.test_bad_input import joined
 from tests.harness import BotHarness
 

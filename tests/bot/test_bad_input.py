@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.standin import Person
+from standin import Person
 from storage.models import (
     Answer,
     Citizen,
+    CitizenStatus,
     Comment,
     Delivery,
     DeliveryStatus,
@@ -18,7 +19,7 @@ from storage.models import (
     RoundAudience,
     TelegramAccount,
 )
-from surveys import rounds
+from surveys.fieldwork import rounds
 from tests.harness import BotHarness
 
 
@@ -74,7 +75,7 @@ async def test_a_link_for_a_citizen_who_has_left_is_refused(harness: BotHarness)
     async with harness.sessions() as session:
         row = await session.get(Citizen, citizen)
         assert row is not None
-        row.status = "died"
+        row.status = CitizenStatus.DIED
         await session.commit()
     [reply] = await harness.person(7101).send(f"/start {token}")
     assert "er gået bort" in reply.text  # tests/bot/test_relatives_left.py says more

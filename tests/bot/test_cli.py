@@ -17,7 +17,7 @@ from unittest.mock import patch
 from aiohttp import ClientSession
 
 from bot import cli
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from tests.harness import BOT_USERNAME, TOKEN
 
 PEJLING = str(Path(sys.executable).with_name("pejling"))

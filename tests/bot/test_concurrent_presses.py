@@ -8,7 +8,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.standin import Person
+from standin import Person
 from storage.models import Answer, Delivery, DeliveryStatus, RoundAudience
 from tests.harness import BotHarness
 

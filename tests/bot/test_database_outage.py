@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.db import create_engine, session_factory
 from storage.models import Answer, InviteRole, RoundAudience
 from tests.harness import BotHarness

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.models import Answer, InviteRole, RoundAudience
 from tests.harness import BotHarness
 

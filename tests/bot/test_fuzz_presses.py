@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Table, func, select
 
-from bot.standin import BotAPIStandIn, Person
-from bot.standin.server import ERR_CANT_EDIT, ERR_EDIT_NOT_FOUND, ERR_NOT_MODIFIED
+from standin import BotAPIStandIn, Person
+from standin.server import ERR_CANT_EDIT, ERR_EDIT_NOT_FOUND, ERR_NOT_MODIFIED
 from storage.models import (
     Answer,
     Base,

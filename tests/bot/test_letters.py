@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage.models import (
+    Audience,
     Citizen,
     Delivery,
     DeliveryStatus,
@@ -18,11 +19,12 @@ from storage.models import (
     RoundAudience,
     RoundParticipant,
 )
-from surveys import importing, letters, people
-from surveys.letter_pdf import LetterSender, render_letters_pdf
+from surveys.letters import invitations as letters
+from surveys.letters.pdf import LetterSender, render_letters_pdf
+from surveys.registry import importing, people
 from tests.bot.test_cli import pejling
 from tests.harness import BOT_USERNAME, TOKEN, BotHarness
-from tests.letters_pdf import links_on, page_texts, scan_qr
+from tests.letters_pdf import codes_on, page_texts, scan_qr, web_links_on
 
 NAMES = ["Anna", "Karl", "Inge", "Bent", "Åse", "Jørgen", "Kirsten", "Poul"]
 BAD_ROWS = {
@@ -87,6 +89,8 @@ async def test_import_print_scan_and_answer(harness: BotHarness) -> None:
             RoundAudience.BOTH,
             bot_username=BOT_USERNAME,
             ttl=timedelta(days=60),
+            secret=b"a-test-link-secret-of-enough-length-0123456789",
+            public_url="https://pejling.testrup.dk",
         )
         await session.commit()
     relatives = [letter for letter in batch.letters if letter.role == InviteRole.RELATIVE]
@@ -97,14 +101,15 @@ async def test_import_print_scan_and_answer(harness: BotHarness) -> None:
     pdf = render_letters_pdf(batch.letters, LetterSender(settings.municipality, settings.contact))
     pages = page_texts(pdf)
     assert len(pages) == len(batch.letters)  # one page per letter
-    assert [links_on(page) for page in pages] == [[letter.link] for letter in batch.letters]
+    assert [web_links_on(page) for page in pages] == [[letter.web_link] for letter in batch.letters]
+    assert [codes_on(page) for page in pages] == [[letter.printed_code] for letter in batch.letters]
     assert all(page.startswith("Testrup Kommune") for page in pages)
     assert all("Kontakt Ældreservice, tlf. 70 11 22 33." in page for page in pages)
 
     # A daughter points her phone at the first relative's letter.
     page = next(i for i, letter in enumerate(batch.letters) if letter.role == InviteRole.RELATIVE)
     [code] = scan_qr(pdf, page)
-    assert code.text == batch.letters[page].link
+    assert code.text == batch.letters[page].web_link
     name = batch.letters[page].first_name
     assert f"Til dig, der er pårørende til {name}" in pages[page]
     ref = re.search(r"ref\. (AAB-\d{4})", pages[page])
@@ -112,7 +117,8 @@ async def test_import_print_scan_and_answer(harness: BotHarness) -> None:
 
     await harness.open_round(home, RoundAudience.BOTH)
     daughter = harness.person(7001)
-    [info] = await daughter.send("/start " + code.text.split("?start=", 1)[1])
+    # The landing page's "Åbn i Telegram" carries the same token to the bot.
+    [info] = await daughter.send("/start " + code.text.split("/l/", 1)[1])
     assert "Testrup Kommunes automatiske spørgeskema-service" in info.text
     await daughter.press("Ja, jeg vil gerne være med")
     assert daughter.last.text.startswith("Spørgsmål 1 af ")
@@ -130,7 +136,7 @@ async def test_import_print_scan_and_answer(harness: BotHarness) -> None:
         ).one()
         delivery = (await session.execute(select(Delivery))).scalar_one()
         took_part = await session.get(RoundParticipant, (delivery.round_id, respondent.id))
-    assert (respondent.kind, citizen.external_ref) == (InviteRole.RELATIVE, ref.group(1))
+    assert (respondent.kind, citizen.external_ref) == (Audience.RELATIVE, ref.group(1))
     assert took_part is not None and delivery.unit_id == citizen.unit_id
     # Finished, in an anonymous round: the answers no longer point at the person.
     assert (delivery.status, delivery.respondent_id) == (DeliveryStatus.COMPLETED, None)
@@ -143,6 +149,8 @@ async def test_the_commands_import_refuse_bad_files_and_print_letters(tmp_path: 
         "BOT_TOKEN": TOKEN,
         "MUNICIPALITY": "Testrup Kommune",
         "CONTACT": "Ældreservice, tlf. 70 11 22 33",
+        "PUBLIC_URL": "https://pejling.testrup.dk/",
+        "LINK_SECRET": "a-test-link-secret-of-enough-length-0123456789",
     }
     units = tmp_path / "enheder.csv"
     units.write_text("navn;plejeform\nPlejecenter Åbakken;plejecenter\n", encoding="utf-8-sig")
@@ -194,7 +202,18 @@ async def test_the_commands_import_refuse_bad_files_and_print_letters(tmp_path: 
     )
     assert merged.code == 0, merged.err
     rows = merged.out.lstrip("\ufeff").splitlines()
-    assert rows[0] == "unit;external_ref;first_name;recipient;letter;letters;link;valid_until"
+    assert rows[0] == (
+        "unit;external_ref;first_name;recipient;letter;letters;link;web_link;code;"
+        "code_address;valid_until"
+    )
+    assert all(";https://pejling.testrup.dk/l/" in row for row in rows[1:])
+    assert all(row.split(";")[9] == "https://pejling.testrup.dk/kode" for row in rows[1:])
     assert len(rows) == 3
     # Printing again replaced the letters in the PDF: their links no longer work.
     assert "2 earlier unused invites no longer work" in merged.err
+
+    # Without LINK_SECRET no letter can be printed: its links are derived from it.
+    refused = await pejling(
+        "invite", "letters", "--unit", "1", "-o", "-", env={**env, "LINK_SECRET": ""}
+    )
+    assert refused.code != 0 and "LINK_SECRET is not set" in refused.err

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import lost_race
 from storage.models import InviteRole, RoundDraft, TelegramAccount
-from surveys import privacy
+from surveys.privacy import rights as privacy
 from tests.harness import BotHarness
 
 TRY_AGAIN = "Der er lige nu et teknisk problem hos os. Prøv igen om lidt."

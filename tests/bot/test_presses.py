@@ -9,8 +9,8 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from bot.standin import Person
-from bot.standin.server import ERR_QUERY_INVALID
+from standin import Person
+from standin.server import ERR_QUERY_INVALID
 from storage.models import Answer, Delivery, InviteRole, RoundAudience
 from tests.harness import BotHarness
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import Invite, InviteFailure, InviteRole, Respondent, RoundAudience
-from surveys import care_events
+from surveys.fieldwork import care_events
 from tests.harness import BotHarness
 
 CONTACT = "Ældreservice, tlf. 70 11 22 33"

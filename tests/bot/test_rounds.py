@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from bot.callbacks import RoundCb
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.models import (
     Delivery,
     DeliveryStatus,
@@ -18,8 +18,9 @@ from storage.models import (
     RoundAudience,
     TelegramAccount,
 )
-from surveys import care_events, rounds
 from surveys.clock import DANISH_TIME
+from surveys.fieldwork import care_events, rounds
+from surveys.fieldwork.outbox import ContactHours
 from tests.harness import BotHarness
 
 INVITATION = "nyt spørgeskema"
@@ -93,7 +94,7 @@ async def test_invitations_wait_for_contact_hours(harness: BotHarness) -> None:
     unit = await harness.unit()
     [user] = await harness.crowd(unit, 1, first_user_id=200_000)
     await harness.open_round(unit, RoundAudience.RELATIVES)
-    harness.settings.contact_hours = "09-19"
+    harness.settings.contact_hours = ContactHours(9, 19)
     # Tomorrow night and the morning after, in Danish time: inside the round's 14 days
     # whatever day the test runs (a fixed date falls before the round once it has passed).
     tomorrow = datetime.now(DANISH_TIME).date() + timedelta(days=1)

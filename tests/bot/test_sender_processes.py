@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.sender import messages_in_flight
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 from storage.models import RoundAudience
 from tests.bot.test_cli import PEJLING
 from tests.bot.test_rounds import INVITATION, invitations

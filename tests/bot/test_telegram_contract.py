@@ -18,11 +18,11 @@ from aiogram.filters.callback_data import CallbackData
 from sqlalchemy import insert, select, text
 
 import bot.callbacks as callbacks
-from bot.i18n import LOCALES
 from bot.paging import PAGE_SIZE, split_text
-from bot.standin import ApiCall
+from standin import ApiCall
 from storage.models import InviteRole, RoundAudience, Staff, staff_units
-from surveys.loader import load_surveys
+from surveys.questionnaire.loader import load_surveys
+from surveys.questionnaire.translation import LOCALES
 from tests.harness import BotHarness
 
 LARGEST_ID = 2**31 - 1  # PostgreSQL's integer, the type of every key (see RowId)

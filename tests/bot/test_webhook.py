@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import WEBHOOK_PATH, build_bot, build_dispatcher, build_webhook_app
 from bot.config import Settings
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 
 SECRET = "s3cret-webhook-token-123"
 

@@ -8,7 +8,7 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 
 
 @pytest.fixture

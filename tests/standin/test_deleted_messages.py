@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.standin import BotAPIStandIn
+from standin import BotAPIStandIn
 
 ANNA = 1001
 MARKUP = InlineKeyboardMarkup(

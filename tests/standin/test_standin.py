@@ -33,7 +33,7 @@ from aiogram.types import (
     Update,
 )
 
-from bot.standin import BotAPIStandIn, parse_formatted
+from standin import BotAPIStandIn, parse_formatted
 
 ANNA = 1001
 

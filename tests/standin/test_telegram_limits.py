@@ -21,7 +21,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
 )
 
-from bot.standin import BotAPIStandIn, parse_formatted
+from standin import BotAPIStandIn, parse_formatted
 
 ANNA = 1001
 

@@ -9,9 +9,9 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Answer, Citizen, Comment, Delivery, Round, SurveyVersion, Unit
-from surveys.definitions import store_version
-from surveys.loader import load_surveys
-from surveys.schema import Survey
+from surveys.fieldwork.definitions import store_version
+from surveys.questionnaire.loader import load_surveys
+from surveys.questionnaire.schema import Survey
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

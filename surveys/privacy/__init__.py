@@ -1,0 +1,1 @@
+"""A person's rights (see, delete, stop) and retention. Imports fieldwork and below."""
