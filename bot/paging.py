@@ -1,7 +1,7 @@
 """Keeping what the bot sends inside Telegram's limits: pages of buttons, parts of texts.
 
 An inline keyboard holds at most 100 buttons and a message at most 4096 characters
-(see standin/server.py for the sources). A municipality can have more units and
+(see standin/methods.py for the sources). A municipality can have more units and
 rounds than fit, so long lists are shown a page at a time and long texts are sent in
 several messages.
 """

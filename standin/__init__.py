@@ -10,6 +10,7 @@ Typical use in a test::
         answer = await anna.press("Ja")
 """
 
+from .errors import ApiError
 from .formatting import EntityParseError, parse_formatted
 from .models import (
     ApiCall,
@@ -20,7 +21,7 @@ from .models import (
     UploadedFile,
 )
 from .person import Person
-from .server import ApiError, BotAPIStandIn
+from .server import BotAPIStandIn
 
 __all__ = [
     "ApiCall",

@@ -140,7 +140,7 @@ class Person:
 
     @property
     def _events(self) -> list[int]:
-        return self._standin._bot_events_of(self.chat_id)
+        return self._standin.world.bot_events_of(self.chat_id)
 
     def _distinct(self, message_ids: list[int]) -> list[ChatMessage]:
         result: list[ChatMessage] = []
@@ -186,8 +186,8 @@ class Person:
     # ------------------------------------------------------------------ sending messages
 
     def _inject_message(self, **fields: Any) -> int:
-        message = self._standin._add_user_message(self.chat_id, **fields)
-        return self._standin.inject_update({"message": self._standin._message_json(message)})
+        message = self._standin.world.add_user_message(self.chat_id, **fields)
+        return self._standin.inject_update({"message": self._standin.world.message_json(message)})
 
     def send_nowait(self, text: str) -> int:
         """Inject a text message without waiting; returns its update_id."""
@@ -300,7 +300,7 @@ class Person:
         message.edited_count += 1
         message.edit_date = int(time.time())
         base = len(self._events)
-        self._standin.inject_update({"edited_message": self._standin._message_json(message)})
+        self._standin.inject_update({"edited_message": self._standin.world.message_json(message)})
         return await self._collect(base, expect, timeout, f"editing message {message_id}")
 
     def delete_message(self, message_id: int) -> None:
@@ -330,14 +330,14 @@ class Person:
         )
 
     def _inject_callback(self, message: ChatMessage, data: str) -> str:
-        callback_id = self._standin._new_callback_id()
+        callback_id = self._standin.world.new_callback_id()
         self._standin.inject_update(
             {
                 "callback_query": {
                     "id": callback_id,
                     "from": dict(self.user),
-                    "chat_instance": self._standin._chat_instance(self.chat_id),
-                    "message": self._standin._message_json(message),
+                    "chat_instance": self._standin.world.chat_instance(self.chat_id),
+                    "message": self._standin.world.message_json(message),
                     "data": data,
                 },
             },

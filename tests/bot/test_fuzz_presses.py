@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Table, func, select
 
 from standin import BotAPIStandIn, Person
-from standin.server import ERR_CANT_EDIT, ERR_EDIT_NOT_FOUND, ERR_NOT_MODIFIED
+from standin.errors import ERR_CANT_EDIT, ERR_EDIT_NOT_FOUND, ERR_NOT_MODIFIED
 from storage.models import (
     Answer,
     Base,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from standin import Person
-from standin.server import ERR_QUERY_INVALID
+from standin.errors import ERR_QUERY_INVALID
 from storage.models import Answer, Delivery, InviteRole, RoundAudience
 from tests.harness import BotHarness
 

@@ -12,7 +12,7 @@ from aiogram.exceptions import (
 )
 
 from standin import BotAPIStandIn
-from standin.server import DISCONNECTED
+from standin.faults import DISCONNECTED
 
 ANNA = 1001
 
