@@ -12,14 +12,15 @@ RUN python -m venv /opt/venv
 # packages standing in for the code), so a change to the code does not fetch them again.
 COPY pyproject.toml babel.cfg ./
 RUN touch README.md \
- && mkdir bot surveys storage standin demo \
- && touch bot/__init__.py surveys/__init__.py storage/__init__.py standin/__init__.py demo/__init__.py \
+ && mkdir bot surveys storage standin demo web \
+ && touch bot/__init__.py surveys/__init__.py storage/__init__.py standin/__init__.py demo/__init__.py web/__init__.py \
  && /opt/venv/bin/pip install -e .
 COPY bot ./bot
 COPY surveys ./surveys
 COPY storage ./storage
 COPY standin ./standin
 COPY demo ./demo
+COPY web ./web
 COPY locale ./locale
 # Editable, so the catalogs in /app/locale sit next to the code that looks for them.
 RUN /opt/venv/bin/pybabel compile -d locale -D pejling \

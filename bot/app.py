@@ -7,6 +7,7 @@ import gc
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -19,7 +20,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
 from bot.health import health_app, serve_health
@@ -195,7 +196,8 @@ def build_scheduler(
 
 
 async def serve(settings: Settings, *, webhook: bool = False) -> None:
-    """`pejling run`: the bot (long polling or webhook), the sender and the scheduler."""
+    """`pejling run`: the bot (long polling or webhook), the sender, the scheduler, and
+    the web pages (WEB_PORT) when WEB_SESSION_SECRET is set."""
     settings.require_token()
     if webhook and not settings.webhook_url:
         raise SettingsError("WEBHOOK_URL: needed for --webhook (the public HTTPS address)")
@@ -214,14 +216,17 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
         ticker = Ticker(sender, settings.sender_interval_seconds)
         scheduler = build_scheduler(ticker, sessions, settings)
         health = None
+        pages = None
         try:
             await set_menu(bot, i18n)
             scheduler.start()
+            pages = await _start_web_pages(settings, sessions, engine)
             if settings.health_port:
                 health = await serve_health(
                     health_app(
                         engine,
                         lambda: scheduler.running and ticker.alive(),
+                        _web_probe(settings) if pages is not None else None,
                         sender_state=lambda: sender.state,
                         metrics=metrics,
                     ),
@@ -240,9 +245,35 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
             scheduler.shutdown(wait=False)
             if health is not None:
                 await health.cleanup()
+            if pages is not None:
+                await pages.cleanup()
             await bot.session.close()
     finally:
         await engine.dispose()
+
+
+async def _start_web_pages(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> web.AppRunner | None:
+    """The web pages beside the bot (WEB_PORT), when WEB_SESSION_SECRET is set."""
+    if not settings.web_port:
+        return None
+    if settings.web_session_secret is None:
+        log.warning(
+            "web pages off: WEB_SESSION_SECRET is not set (WEB_PORT=0 turns this warning off)"
+        )
+        return None
+    # The composition root is the one place in bot/ that starts the browser edge.
+    from web.server import start_web
+
+    return await start_web(settings, sessions, engine)
+
+
+def _web_probe(settings: Settings) -> Callable[[], Awaitable[str]]:
+    from web.server import local_address, probe
+
+    address = local_address(settings)
+    return lambda: probe(address)
 
 
 def build_webhook_app(settings: Settings, bot: Bot, dispatcher: Dispatcher) -> web.Application:

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     log_format: str = Field(default="text", pattern="^(text|json)$")
     health_port: int = Field(default=8081, ge=0, le=65535, description="0 turns /healthz off")
+    web_port: int = Field(default=8082, ge=0, le=65535, description="the web pages; 0 = off")
+    web_session_secret: SecretStr | None = Field(
+        default=None, description="encrypts the web pages' session cookie (32+ characters)"
+    )
+    web_trust_proxy: bool = Field(
+        default=False,
+        description="count code attempts by the last X-Forwarded-For address (behind a proxy)",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +104,15 @@ class Settings(BaseSettings):
     @field_validator("link_secret")
     @classmethod
     def _link_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("use at least 32 random characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("web_session_secret")
+    @classmethod
+    def _session_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
             return None
         if len(value.get_secret_value()) < 32:
@@ -154,6 +171,15 @@ class Settings(BaseSettings):
                 "(set it once, e.g. `openssl rand -hex 32`, and keep it)"
             )
         return self.public_url, self.link_secret.get_secret_value().encode()
+
+    def require_web_secret(self) -> str:
+        """The web pages' session secret, or a SettingsError naming WEB_SESSION_SECRET."""
+        if self.web_session_secret is None:
+            raise SettingsError(
+                "WEB_SESSION_SECRET is not set: the web pages' session cookie is encrypted "
+                "with it (32 or more random characters, e.g. `openssl rand -hex 32`)"
+            )
+        return self.web_session_secret.get_secret_value()
 
     def require_token(self) -> str:
         """The bot token, or a SettingsError naming BOT_TOKEN."""

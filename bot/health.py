@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from sqlalchemy import text
@@ -19,6 +19,7 @@ DATABASE_TIMEOUT = 3.0
 def health_app(
     engine: AsyncEngine,
     scheduler_alive: Callable[[], bool],
+    web_pages: Callable[[], Awaitable[str]] | None = None,
     *,
     sender_state: Callable[[], str] = lambda: "ok",
     metrics: Metrics | None = None,
@@ -26,9 +27,10 @@ def health_app(
     """An app with GET /healthz: 200 when all is fine, else 503 saying which part is not;
     and GET /metrics when ``metrics`` is given.
 
-    The sender's state is "ok", "paused" (Telegram cannot be reached: no fault of this
-    process, so still 200, as restarting it would not help) or "unauthorized" (503: the
-    token was refused, and nothing is sent until it is fixed)."""
+    ``web_pages`` says how the web pages answer ("ok" or why not); without it the process
+    serves none ("off"). The sender's state is "ok", "paused" (Telegram cannot be reached:
+    no fault of this process, so still 200, as restarting it would not help) or
+    "unauthorized" (503: the token was refused, and nothing is sent until it is fixed)."""
 
     async def healthz(request: web.Request) -> web.Response:
         started = time.monotonic()
@@ -39,13 +41,20 @@ def health_app(
         except Exception as error:  # any failure means "not healthy"; the reason is reported
             database = f"unavailable: {type(error).__name__}"
         scheduler = "ok" if scheduler_alive() else "stalled"
+        pages = await web_pages() if web_pages is not None else "off"
         sender = sender_state()
-        healthy = database == "ok" and scheduler == "ok" and sender != "unauthorized"
+        healthy = (
+            database == "ok"
+            and scheduler == "ok"
+            and pages in ("ok", "off")
+            and sender != "unauthorized"
+        )
         return web.json_response(
             {
                 "status": "ok" if healthy else "unhealthy",
                 "database": database,
                 "scheduler": scheduler,
+                "web": pages,
                 "sender": sender,
                 "checked_in_ms": round((time.monotonic() - started) * 1000),
             },

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.i18n import date_text, number_text
 from surveys.fieldwork.outbox import Kind, Outgoing
 from surveys.journey import DONT_KNOW, SKIP, CommentPrompt, Question, Step
+from surveys.journey.information import RightsWay, information
 from surveys.questionnaire.text import fill_placeholders
 
 CHECK = "✓ "
@@ -108,27 +109,15 @@ def thanks_screen() -> Screen:
 def information_screen(settings: Settings, locale: str) -> Screen:
     """What the person must know before the first question (GDPR art. 13)."""
     contact = settings.contact or _("din kommunes ældreområde")
-    text = _(
-        "Hej! Dette er {municipality}s automatiske spørgeskema-service. "
-        "Vi vil gerne høre, hvordan du oplever hjælpen og plejen.\n\n"
-        "• Det er frivilligt at svare. Om du svarer eller ej, ændrer ikke noget ved "
-        "den hjælp, du får.\n"
-        "• Svarene bruges kun til statistik om kvaliteten – aldrig i din sag. "
-        "Ingen medarbejder ser, hvad du har svaret.\n"
-        "• Vi gemmer dine svar i højst {months} måneder. Derefter slettes de, "
-        "og kun tal for hele enheden bliver tilbage.\n"
-        "• Du kan altid se dine data (/mine_data), slette dem (/slet) "
-        "eller sige nej tak til flere spørgeskemaer (/stop).\n"
-        "• Spørgeskemaerne er anonyme: når du har afsluttet et, eller det er lukket, kan "
-        "dine svar og kommentarer ikke længere kobles til dig. Så kan /slet heller ikke "
-        "finde dem; de slettes efter de {months} måneder som alle andre svar.\n"
-        "• Kommunen er dataansvarlig. Spørgsmål: {contact}\n\n"
-        "Vil du være med?"
-    ).format(
+    words = information(
+        _,
         municipality=html.quote(settings.municipality),
         months=number_text(settings.retention_months, locale),
         contact=html.quote(contact),
+        rights=RightsWay.CHAT,
     )
+    points = "\n".join(f"• {point}" for point in words.points)
+    text = f"{words.greeting}\n\n{points}\n\n{words.question}"
     other = "en" if locale == "da" else "da"
     markup = one_per_row(
         [

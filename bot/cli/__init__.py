@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         setup_logging(settings.log_level, settings.log_format)
         # Migration chatter belongs to `db upgrade` and `run`, not to every command's output.
-        if args.command not in ("run", "db"):
+        if args.command not in ("run", "web", "db"):
             logging.getLogger("alembic").setLevel(logging.WARNING)
         args.func(args, settings)
     except (

@@ -103,6 +103,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> None:
     serve(settings, webhook=args.webhook)
 
 
+def cmd_web(args: argparse.Namespace, settings: Settings) -> None:
+    # The composition root starts the browser edge; bot/ imports nothing else of web/.
+    from web.server import main as serve_web
+
+    serve_web(settings)
+
+
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
     async def go() -> None:
         engine = create_engine(settings.database_url)
@@ -351,6 +358,11 @@ def register(sub: Subcommands) -> None:
         "--webhook", action="store_true", help="serve Telegram's webhook (WEBHOOK_URL, _SECRET)"
     )
     run.set_defaults(func=cmd_run)
+
+    web = sub.add_parser(
+        "web", help="serve the web pages alone (WEB_PORT; needs WEB_SESSION_SECRET)"
+    )
+    web.set_defaults(func=cmd_web)
 
     demo = sub.add_parser("demo", help="a whole round on this machine, no token needed")
     demo.add_argument("-o", "--output", help="the folder for the results (must be new or empty)")

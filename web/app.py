@@ -1,0 +1,124 @@
+"""The web application: templates, static files, sessions, CSRF, headers, pages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from aiohttp_session import get_session
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from web import pages
+from web.i18n import gettext_for, normalise_locale
+from web.security import (
+    HTTPS_KEY,
+    MAX_REQUEST_BYTES,
+    CsrfRefused,
+    add_security_headers,
+    csrf_middleware,
+    setup_cookie_sessions,
+)
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+ENGINE = web.AppKey("engine", AsyncEngine)
+DATABASE_TIMEOUT = 3.0
+
+
+def template_options() -> dict[str, Any]:
+    """Jinja2's settings: autoescape on for every template (names and texts come from
+    files a municipality edits), and an unknown name is an error, not a blank."""
+    return {
+        "loader": jinja2.FileSystemLoader(TEMPLATES),
+        "autoescape": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "undefined": jinja2.StrictUndefined,
+    }
+
+
+def build_web_app(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> web.Application:
+    """The pages on one aiohttp application; needs WEB_SESSION_SECRET."""
+    secret = settings.require_web_secret()
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+    app[pages.SETTINGS] = settings
+    app[pages.SESSIONS] = sessions
+    app[ENGINE] = engine
+    https = (settings.public_url or "").startswith("https://")
+    app[HTTPS_KEY] = https
+    # The session's middleware outermost, so a page made of an error still sets the
+    # cookie; then the error pages; then CSRF, whose refusal they turn into a page.
+    setup_cookie_sessions(app, secret, secure=https)
+    app.middlewares.append(error_pages)
+    app.middlewares.append(csrf_middleware)
+    aiohttp_jinja2.setup(app, **template_options())
+    app.on_response_prepare.append(add_security_headers)
+    pages.add_routes(app)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_static("/static", STATIC, append_version=False)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The web pages answer, and their database too."""
+    try:
+        async with (
+            asyncio.timeout(DATABASE_TIMEOUT),
+            request.app[ENGINE].connect() as connection,
+        ):
+            await connection.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as error:  # any failure means "not healthy"; the reason is reported
+        database = f"unavailable: {type(error).__name__}"
+    healthy = database == "ok"
+    return web.json_response(
+        {"status": "ok" if healthy else "unhealthy", "web": "ok", "database": database},
+        status=200 if healthy else 503,
+    )
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """HTTP errors a person can meet (a forged or expired form, a page that does not
+    exist, a too big form) as a page in their language, with the same status."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400 or request.path.startswith("/static/"):
+            raise
+        session = await get_session(request)
+        _ = gettext_for(normalise_locale(session.get(pages.LANGUAGE)))
+        if isinstance(error, CsrfRefused):
+            title = _("Siden var for gammel")
+            words = _(
+                "Formularen kom fra en side, der er for gammel, eller browseren har glemt, "
+                "hvem du er. Gå tilbage til spørgeskemaet, og prøv igen."
+            )
+        elif error.status == 413:
+            title = _("For meget tekst")
+            words = _("Det, du sendte, var for langt. Gå tilbage, og gør det kortere.")
+        elif error.status == 404:
+            title = _("Siden findes ikke")
+            words = _("Den side findes ikke. Brug linket eller koden fra dit brev.")
+        else:
+            title = _("Noget gik galt")
+            words = _("Siden kunne ikke vises. Prøv igen om lidt.")
+        link = (
+            ("/svar", _("Til spørgeskemaet"))
+            if pages.RESPONDENT in session
+            else ("/kode", _("Skriv koden fra brevet"))
+        )
+        return await pages.message_page(request, title, [words], status=error.status, link=link)

@@ -1,0 +1,79 @@
+"""Serving the pages: inside `pejling run`, or alone as `pejling web`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings, SettingsError
+from storage.db import create_engine, session_factory
+from storage.migrate import prepare
+from web.app import build_web_app
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = 3.0
+
+
+async def start_web(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> web.AppRunner:
+    """Serve the pages on WEBHOOK_HOST:WEB_PORT; the caller cleans the runner up."""
+    runner = web.AppRunner(build_web_app(settings, sessions, engine), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_host, settings.web_port).start()
+    log.info("web pages served on %s:%s", settings.webhook_host, settings.web_port)
+    return runner
+
+
+def local_address(settings: Settings) -> str:
+    """Where this process can reach its own pages (for /healthz)."""
+    host = settings.webhook_host
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.web_port}"
+
+
+async def probe(base_url: str) -> str:
+    """ "ok" when the pages answer their own /healthz over HTTP, else why not."""
+    try:
+        timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as client,
+            client.get(f"{base_url}/healthz") as response,
+        ):
+            return "ok" if response.status == 200 else f"unhealthy: HTTP {response.status}"
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return f"unavailable: {type(error).__name__}"
+
+
+async def serve_web(settings: Settings) -> None:
+    """`pejling web`: the pages alone, until SIGTERM or SIGINT."""
+    settings.require_web_secret()
+    if not settings.web_port:
+        raise SettingsError("WEB_PORT: must not be 0 for `pejling web`")
+    engine = create_engine(settings.database_url)
+    try:
+        await prepare(engine)
+        runner = await start_web(settings, session_factory(engine), engine)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        await engine.dispose()
+
+
+def main(settings: Settings) -> None:
+    asyncio.run(serve_web(settings))
