@@ -6,6 +6,8 @@ HTML parser. The demo's web people and the web benchmark use it.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -171,3 +173,28 @@ class WebPerson:
         async with self.client.post(self._url(form.action), data=data) as response:
             self.page = Page.read(str(response.url), response.status, await response.text())
         return self.page
+
+
+async def wait_until_served(base_url: str, *, timeout: float = 60.0) -> None:
+    """Until the pages at ``base_url`` answer their /healthz with 200."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as client:
+        while True:
+            try:
+                async with client.get(f"{base_url.rstrip('/')}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass  # not listening yet
+            if loop.time() > deadline:
+                raise RuntimeError(f"the web pages did not answer at {base_url}")
+            await asyncio.sleep(0.1)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now, for web pages to be served on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

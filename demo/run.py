@@ -17,7 +17,6 @@ import csv
 import os
 import random
 import signal
-import socket
 import sys
 from asyncio.subprocess import Process
 from collections import Counter
@@ -27,14 +26,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiohttp
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from demo.browser import Page, WebPerson
+from demo.browser import Page, WebPerson, free_port, wait_until_served
 from standin import BotAPIStandIn, Person
 from storage.db import create_engine, session_factory
 from storage.enums import Audience, Channel
@@ -327,31 +325,6 @@ async def _join(participant: Participant) -> None:
     await participant.person.press("Ja, jeg vil gerne være med", timeout=WAIT)
 
 
-async def _wait_for_pages(public_url: str) -> None:
-    """Until the bot process serves its web pages (its /healthz answers 200)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as client:
-        while True:
-            try:
-                async with client.get(f"{public_url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass  # not listening yet
-            if loop.time() > deadline:
-                raise RuntimeError(f"the web pages did not answer at {public_url}")
-            await asyncio.sleep(0.1)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now, for the bot's web pages."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 async def _all(
     work: list[Coroutine[Any, Any, None]], progress: Progress, label: str, at_once: int = 12
 ) -> None:
@@ -585,7 +558,7 @@ async def _simulate(
     participants = await _populate(sessions, standin, rng, size, public_url)
     result.web_people = sum(1 for p in participants if p.person is None)
     await standin.wait_until_polling(timeout=WAIT)
-    await _wait_for_pages(public_url)
+    await wait_until_served(public_url, timeout=WAIT)
     with Progress(console=console, transient=False) as progress:
         await _all(
             [_join(p) for p in participants if p.person is not None],
