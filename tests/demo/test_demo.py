@@ -1,4 +1,6 @@
-"""The demo: its figures match the answers it simulated, recomputed here independently."""
+"""The demo: its figures match the answers it simulated, recomputed here independently, and
+the people without Telegram answered on the web pages, as the database and the printed
+figures by channel say."""
 
 from __future__ import annotations
 
@@ -8,9 +10,13 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import func, select
 
-from demo.run import run_demo
-from storage.enums import Audience
+from demo.run import DemoResult, run_demo
+from storage.db import create_engine
+from storage.enums import Audience, Channel
+from storage.models import Answer, Delivery, DeliveryStatus
+from surveys.exports.labels import percent
 from surveys.indicators import FigureKey, FigureKind, Suppression
 
 
@@ -62,3 +68,56 @@ async def test_the_demo_reports_what_its_people_answered(tmp_path: Path) -> None
     assert "Plejecenter Lillebo" in exported and "for få svar" in exported
     assert (tmp_path / "pejling-demo.xlsx").stat().st_size > 10_000
     assert sorted(p.name for p in (tmp_path / "grafer").glob("*.png"))
+    await _the_web_people_answered_on_the_web_pages(tmp_path, result, console)
+
+
+async def _the_web_people_answered_on_the_web_pages(
+    tmp_path: Path, result: DemoResult, console: Console
+) -> None:
+    """One demo run is slow enough: the same run's answers by channel, checked here."""
+    printed = console.file.getvalue()  # type: ignore[attr-defined]
+    channels = result.channels
+    assert channels is not None
+
+    # What the simulated people say they gave, by channel, against the database.
+    log = (tmp_path / "simulerede-svar.csv").read_text(encoding="utf-8")
+    given = Counter(row["kanal"] for row in csv.DictReader(io.StringIO(log), delimiter=";"))
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    try:
+        async with engine.connect() as connection:
+            stored = dict(
+                (
+                    await connection.execute(
+                        select(Answer.channel, func.count()).group_by(Answer.channel)
+                    )
+                ).all()
+            )
+            completed = dict(
+                (
+                    await connection.execute(
+                        select(Delivery.channel, func.count())
+                        .where(Delivery.status == DeliveryStatus.COMPLETED)
+                        .group_by(Delivery.channel)
+                    )
+                ).all()
+            )
+    finally:
+        await engine.dispose()
+    assert given[Channel.WEB] > 50 and given[Channel.TELEGRAM] > 50
+    assert stored == dict(given) == channels.answers
+    assert completed == channels.completed
+    assert completed[Channel.WEB] > 5 and completed[Channel.TELEGRAM] > 5
+    assert result.finished == sum(completed.values())
+    assert 0 < result.web_people < result.invited
+    assert result.went_back > 0  # Back on a web page, and the answer given again replaced
+
+    share = completed[Channel.WEB] / sum(completed.values())
+    assert abs(channels.web_share - share) < 1e-12
+    assert (
+        f"Andel der svarede færdigt på web: {percent(share)} "
+        f"({completed[Channel.WEB]} af {sum(completed.values())})"
+    ) in printed
+    for name, channel in (("Telegram", Channel.TELEGRAM), ("Web", Channel.WEB)):
+        cells = next(line for line in printed.splitlines() if line.startswith(f"│ {name} "))
+        numbers = [cell.strip() for cell in cells.strip("│").split("│")[1:]]
+        assert numbers == [str(completed[channel]), str(stored[channel])]
