@@ -32,33 +32,40 @@ async def test_the_demo_reports_what_its_people_answered(tmp_path: Path) -> None
     log = (tmp_path / "simulerede-svar.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(log), delimiter=";"))
     assert len(rows) == len(result.answers) > 500
-    valid: Counter[tuple[str, str, str]] = Counter()
-    top2: Counter[tuple[str, str, str]] = Counter()
-    dont_know: Counter[tuple[str, str, str]] = Counter()
+    # A place is a unit, audience, item and channel ("" for all channels).
+    valid: Counter[tuple[str, str, str, str]] = Counter()
+    top2: Counter[tuple[str, str, str, str]] = Counter()
+    dont_know: Counter[tuple[str, str, str, str]] = Counter()
     for row in rows:
-        place = (row["enhed"], row["målgruppe"], row["spørgsmål"])
-        if row["art"] == "dont_know":
-            dont_know[place] += 1
-        if row["art"] != "value":
-            continue
-        scale = survey.scale_of(row["spørgsmål"])
-        position, size = int(row["værdi"]), len(scale.options)
-        valid[place] += 1
-        best_two = {1, 2} if scale.best == "first" else {size - 1, size}
-        top2[place] += position in best_two
+        for channel in ("", row["kanal"]):
+            place = (row["enhed"], row["målgruppe"], row["spørgsmål"], channel)
+            if row["art"] == "dont_know":
+                dont_know[place] += 1
+            if row["art"] != "value":
+                continue
+            scale = survey.scale_of(row["spørgsmål"])
+            position, size = int(row["værdi"]), len(scale.options)
+            valid[place] += 1
+            best_two = {1, 2} if scale.best == "first" else {size - 1, size}
+            top2[place] += position in best_two
 
     names = {unit.id: unit.name for unit in report.units}
     checked = 0
+    channels_checked: Counter[str] = Counter()
     for (key, unit_id), figure in report.figures.items():
         if key.kind != FigureKind.ITEM or unit_id is None or figure.values is None:
             continue
-        counted = (names[unit_id], key.audience.value, key.subject)
+        channel = "" if key.channel is None else key.channel.value
+        counted = (names[unit_id], key.audience.value, key.subject, channel)
+        channels_checked[channel] += 1
         assert figure.values.n == valid[counted]
         assert figure.values.dont_know == dont_know[counted]
         if figure.values.share is not None:
             assert abs(figure.values.share.p - top2[counted] / valid[counted]) < 1e-9
             checked += 1
     assert checked > 20
+    # The figures split by channel are checked too, against the log's channel column.
+    assert channels_checked[Channel.TELEGRAM.value] > 0 and channels_checked[Channel.WEB.value] > 0
 
     small = next(u.id for u in report.units if u.name == "Plejecenter Lillebo")
     response = report.figure(FigureKey(Audience.RELATIVE, FigureKind.RESPONSE), small)
