@@ -65,11 +65,14 @@ def build_dispatcher(
     """The dispatcher with its routers and middlewares; all state lives in the database."""
     i18n = i18n or make_i18n()
     metrics = metrics or Metrics()
-    dispatcher = Dispatcher(settings=settings, sessions=sessions)
+    # i18n is also for the errors router, which runs outside the language middleware.
+    dispatcher = Dispatcher(settings=settings, sessions=sessions, i18n=i18n)
     # Outermost, so a press's time includes the database's work and commit.
     dispatcher.update.outer_middleware(UpdateMetricsMiddleware(metrics))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions, i18n, metrics))
-    AccountI18nMiddleware(i18n).setup(dispatcher)
+    # Not on the errors observer: after a failed update the account's session is gone, and
+    # the errors router picks its language itself.
+    AccountI18nMiddleware(i18n).setup(dispatcher, exclude={"error"})
     dispatcher.include_routers(*get_routers())
     return dispatcher
 

@@ -26,6 +26,20 @@ from surveys.questionnaire.translation import SOURCE_LOCALE
 log = logging.getLogger(__name__)
 
 
+# What another transaction at the same moment can do to this one: PostgreSQL breaks a
+# deadlock or a serialization conflict by failing one side, and a row this one points to
+# may have been deleted meanwhile (a foreign key). Nothing of the update was stored, and
+# the same update a moment later goes through.
+RACE_SQLSTATES = frozenset({"40P01", "40001", "23503"})
+
+
+def lost_race(error: DBAPIError) -> bool:
+    """Whether a database error is another update's transaction getting in the way."""
+    if getattr(error.orig, "sqlstate", None) in RACE_SQLSTATES:
+        return True
+    return "FOREIGN KEY constraint failed" in str(error.orig)  # SQLite's words
+
+
 class DatabaseMiddleware(BaseMiddleware):
     """Opens a session for each update, loads the person's account, commits at the end.
 
@@ -65,6 +79,16 @@ class DatabaseMiddleware(BaseMiddleware):
             # Another update of the same person changed or deleted the row meanwhile (say
             # /slet and a button at once): nothing of this one was stored.
             log.info("update %s lost a race with another update: %s", event_.update_id, error)
+            await self._try_again_shortly(event_, data)
+            return UNHANDLED
+        except DBAPIError as error:
+            if not lost_race(error):
+                raise
+            log.warning(
+                "update %s lost a race with another update: %s",
+                event_.update_id,
+                str(error.orig).splitlines()[0],
+            )
             await self._try_again_shortly(event_, data)
             return UNHANDLED
 

@@ -105,6 +105,8 @@ class ChatMessage:
     edit_date: int | None = None
     history: list[MessageRevision] = field(default_factory=list)
     deleted: bool = False
+    # False once Telegram no longer lets the bot edit it (as with some old messages).
+    editable: bool = True
 
     @property
     def inline_keyboard(self) -> list[list[dict[str, Any]]]:

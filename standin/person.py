@@ -303,6 +303,11 @@ class Person:
         self._standin.inject_update({"edited_message": self._standin._message_json(message)})
         return await self._collect(base, expect, timeout, f"editing message {message_id}")
 
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message of the chat for both sides, as the person can in Telegram's
+        apps; the bot's edits of it then get "message to edit not found"."""
+        self._standin.delete_by_person(self.chat_id, message_id)
+
     # ------------------------------------------------------------------ pressing buttons
 
     def _find_button_message(self, button_text: str, message_id: int | None) -> ChatMessage:

@@ -371,6 +371,7 @@ class BotAPIStandIn:
         app.router.add_post("/_standin/updates", self._control_update)
         app.router.add_post("/_standin/send", self._control_send)
         app.router.add_post("/_standin/press", self._control_press)
+        app.router.add_post("/_standin/delete", self._control_delete)
         app.router.add_get("/_standin/chats/{chat_id}", self._control_chat)
         app.router.add_get("/_standin/calls", self._control_calls)
         # handler_cancellation: when aiogram abandons a long poll (polling stopped), the
@@ -591,6 +592,26 @@ class BotAPIStandIn:
     def is_blocked(self, user_id: int) -> bool:
         """Whether ``user_id`` currently blocks the bot."""
         return user_id in self._blocked
+
+    def delete_by_person(self, chat_id: int, message_id: int) -> None:
+        """The person deletes a message of the chat, for both sides (as Telegram's apps
+        offer in private chats): the bot's edits of it get "message to edit not found".
+
+        A press the person made just before (already injected) still reaches the bot.
+        """
+        message = self.message(chat_id, message_id)
+        if message is None or message.deleted:
+            raise KeyError(f"chat {chat_id} has no message {message_id} to delete")
+        message.deleted = True
+        self._notify()
+
+    def make_uneditable(self, chat_id: int, message_id: int) -> None:
+        """Telegram stops letting the bot edit a message (as it does with some old ones):
+        editMessageText and editMessageReplyMarkup get "message can't be edited"."""
+        message = self.message(chat_id, message_id)
+        if message is None:
+            raise KeyError(f"chat {chat_id} has no message {message_id}")
+        message.editable = False
 
     def fail_next(
         self,
@@ -1019,6 +1040,14 @@ class BotAPIStandIn:
             return web.json_response({"ok": False, "description": str(error)}, status=400)
         return web.json_response({"ok": True, "callback_query_id": callback_id})
 
+    async def _control_delete(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        try:
+            self.delete_by_person(int(body["chat_id"]), int(body["message_id"]))
+        except KeyError as error:
+            return web.json_response({"ok": False, "description": str(error)}, status=400)
+        return web.json_response({"ok": True})
+
     async def _control_chat(self, request: web.Request) -> web.Response:
         chat_id = int(request.match_info["chat_id"])
         messages = [
@@ -1202,7 +1231,7 @@ class BotAPIStandIn:
         message = self.message(chat_id, message_id) if message_id is not None else None
         if message is None or message.deleted:
             raise ApiError(400, ERR_EDIT_NOT_FOUND)
-        if not message.from_bot:
+        if not message.from_bot or not message.editable:
             raise ApiError(400, ERR_CANT_EDIT)
         return message
 

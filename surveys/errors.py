@@ -21,6 +21,9 @@ class Problem(StrEnum):
     NO_ROUND_OF_VERSION = "no_round_of_version"
     INVITE_COUNT = "invite_count"
     NO_CITIZEN = "no_citizen"
+    NO_CITIZEN_WITH_REF = "no_citizen_with_ref"
+    NO_CITIZEN_BY_EITHER = "no_citizen_by_either"
+    CITIZEN_REF_AMBIGUOUS = "citizen_ref_ambiguous"
     CITIZEN_LEFT = "citizen_left"
     NO_UNIT_ID = "no_unit_id"
     NO_UNIT_NAMED = "no_unit_named"
@@ -55,6 +58,14 @@ ENGLISH: dict[Problem, str] = {
     Problem.NO_ROUND_OF_VERSION: "no round of survey version {version} was opened in the period",
     Problem.INVITE_COUNT: "the number of invites must be between 1 and 50",
     Problem.NO_CITIZEN: "there is no citizen with id {citizen_id}",
+    Problem.NO_CITIZEN_WITH_REF: "there is no citizen with reference {ref!r}",
+    Problem.NO_CITIZEN_BY_EITHER: (
+        "there is no citizen with reference or id {ref!r} (see them with `pejling citizen list`)"
+    ),
+    Problem.CITIZEN_REF_AMBIGUOUS: (
+        "{ref!r} is the reference of citizen {by_ref} and the id of citizen {by_id}: "
+        "write ref:{ref} or id:{ref}"
+    ),
     Problem.CITIZEN_LEFT: "citizen {citizen_id} has left ({status})",
     Problem.NO_UNIT_ID: "there is no unit {unit_id}",
     Problem.NO_UNIT_NAMED: "there is no unit {ref!r} (see the unit names with `pejling unit list`)",

@@ -29,6 +29,9 @@ from surveys.registry import people
 from surveys.registry.invites import deep_link, issue_invites
 
 DURATION = re.compile(r"^(\d{1,3})([dhw])$")
+CITIZEN_HELP = (
+    "the citizen's reference (external_ref) or id; id:N or ref:X where a number could be either"
+)
 
 
 def parse_closes(value: str, now: datetime | None = None) -> datetime:
@@ -145,21 +148,38 @@ def cmd_citizen_add(args: argparse.Namespace, settings: Settings) -> None:
     print(asyncio.run(_with_session(settings, go)))
 
 
+def cmd_citizen_list(args: argparse.Namespace, settings: Settings) -> None:
+    async def go(session: AsyncSession) -> list[str]:
+        unit = await people.find_unit(session, args.unit) if args.unit else None
+        return [
+            "\t".join(
+                [str(c.id), c.external_ref or "-", c.first_name or "-", c.status, c.unit.name]
+            )
+            for c in await people.list_citizens(session, unit)
+        ]
+
+    print("id\treference\tfirst_name\tstatus\tunit")
+    for line in asyncio.run(_with_session(settings, go)):
+        print(line)
+
+
 def cmd_invite(args: argparse.Namespace, settings: Settings) -> None:
     role = InviteRole(args.role)
     username = asyncio.run(_bot_username(settings))
 
     async def go(session: AsyncSession) -> list[str]:
-        unit_id = None
+        unit_id = citizen_id = None
         if role == InviteRole.STAFF:
             unit_id = (await people.find_unit(session, args.unit)).id
+        if role in (InviteRole.CITIZEN, InviteRole.RELATIVE):
+            citizen_id = (await people.find_citizen(session, args.citizen)).id
         issued = await issue_invites(
             session,
             role,
             ttl=settings.invite_ttl,
             count=getattr(args, "count", 1) or 1,
             unit_id=unit_id,
-            citizen_id=getattr(args, "citizen", None),
+            citizen_id=citizen_id,
         )
         return [deep_link(username, invite.token) for invite in issued]
 
@@ -257,11 +277,14 @@ def cmd_round_status(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_citizen_leave(args: argparse.Namespace, settings: Settings) -> None:
-    async def go(session: AsyncSession) -> int:
-        return await care_events.citizen_left(session, args.id, args.reason)
+    async def go(session: AsyncSession) -> tuple[int, str | None, int]:
+        citizen = await people.find_citizen(session, args.citizen)
+        cancelled = await care_events.citizen_left(session, citizen.id, args.reason)
+        return citizen.id, citizen.external_ref, cancelled
 
-    cancelled = asyncio.run(_with_session(settings, go))
-    print(f"citizen {args.id} has {args.reason}; {cancelled} unfinished survey(s) stopped")
+    citizen_id, ref, cancelled = asyncio.run(_with_session(settings, go))
+    named = f"citizen {citizen_id}" + (f" (reference {ref})" if ref else "")
+    print(f"{named} has {args.reason}; {cancelled} unfinished survey(s) stopped")
 
 
 def cmd_schedule_add(args: argparse.Namespace, settings: Settings) -> None:
@@ -386,8 +409,13 @@ def register(sub: Subcommands) -> None:
     cadd.add_argument("--unit", required=True, help="unit id or name")
     cadd.add_argument("--name", help="first name, used in relatives' questions")
     cadd.set_defaults(func=cmd_citizen_add)
+    clist = citizen.add_parser(
+        "list", help="the citizens: id, reference, first name, status and unit"
+    )
+    clist.add_argument("--unit", help="only this unit (id or name)")
+    clist.set_defaults(func=cmd_citizen_list)
     leave = citizen.add_parser("leave", help="the citizen moved or died: stop their surveys")
-    leave.add_argument("id", type=int)
+    leave.add_argument("citizen", metavar="CITIZEN", help=CITIZEN_HELP)
     leave.add_argument("--reason", required=True, choices=["moved", "died"])
     leave.set_defaults(func=cmd_citizen_leave)
 
@@ -415,7 +443,7 @@ def register(sub: Subcommands) -> None:
     )
     for role in ("citizen", "relative"):
         p = invite.add_parser(role, help=f"invite links for a {role}")
-        p.add_argument("--citizen", type=int, required=True, help="the citizen's id")
+        p.add_argument("--citizen", required=True, help=CITIZEN_HELP)
         p.add_argument("--count", type=int, default=1, help="how many links (relatives)")
         p.set_defaults(func=cmd_invite)
     staff = invite.add_parser("staff", help="an invite link for a staff member of a unit")

@@ -38,6 +38,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> None:
         return await work(session, data, source=args.file, skip_bad_rows=args.skip_bad_rows)
 
     result = asyncio.run(_with_session(settings, go))
+    for note in result.left:
+        print(note, file=sys.stderr)
     for bad in result.bad_rows:
         print(bad, file=sys.stderr)
     if not result.written:

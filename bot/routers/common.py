@@ -26,19 +26,37 @@ async def send(bot: Bot, chat_id: int, screen: Screen) -> Message:
     return await bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
 
 
+# What Telegram answers when the pressed message cannot take the next screen: the person
+# deleted it (or it is gone for another reason), or Telegram no longer lets it be edited.
+# The screen then comes as a new message. Telegram's own texts, as the stand-in has them.
+MESSAGE_GONE = ("message to edit not found", "MESSAGE_ID_INVALID")
+CANNOT_EDIT = ("message can't be edited", "there is no text in the message to edit")
+NOT_MODIFIED = "message is not modified"
+
+
 async def edit(callback: CallbackQuery, screen: Screen) -> None:
-    """Turn the pressed message into the next screen, so no messages pile up."""
+    """Turn the pressed message into the next screen, so no messages pile up; where that
+    message cannot be edited any more, show the screen as a new message instead."""
     message = callback.message
+    assert callback.bot is not None
     if message is None or isinstance(message, InaccessibleMessage):
-        assert callback.bot is not None
         await send(callback.bot, callback.from_user.id, screen)
         return
     try:
         await message.edit_text(screen.text, reply_markup=screen.markup)
     except TelegramBadRequest as error:
-        # A redelivered press can ask for exactly what is already shown.
-        if "message is not modified" not in error.message:
+        if NOT_MODIFIED in error.message:
+            # A redelivered press, or a second tap, asks for what is already shown.
+            log.info("message %s already shows this screen", message.message_id)
+            return
+        if not any(reason in error.message for reason in (*MESSAGE_GONE, *CANNOT_EDIT)):
             raise
+        log.info(
+            "message %s cannot be edited (Telegram: %s); the screen is sent as a new message",
+            message.message_id,
+            error.message,
+        )
+        await send(callback.bot, callback.from_user.id, screen)
 
 
 async def remove_buttons(callback: CallbackQuery) -> None:

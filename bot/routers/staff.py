@@ -16,7 +16,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import RoundCb
+from bot.callbacks import RoundCb, ascii_number
 from bot.i18n import date_text, number_text
 from bot.paging import PAGE_SIZE, add_page_buttons, page_of, split_text
 from bot.problems import problem_text
@@ -112,20 +112,21 @@ async def wizard_step(
         await callback.answer()
         return
     if step == "unit":
-        if not value.isdigit() or int(value) not in scope.unit_ids:
+        unit_id = ascii_number(value)
+        if unit_id is None or unit_id not in scope.unit_ids:
             await callback.answer(_("Den enhed hører ikke til dig."), show_alert=True)
             return
-        unit_id = int(value)
         chosen = list(draft.unit_ids)
         chosen = [u for u in chosen if u != unit_id] if unit_id in chosen else [*chosen, unit_id]
         draft.unit_ids = chosen
         page = [u.id for u in scope.units].index(unit_id) // PAGE_SIZE
         screen = _units_screen(scope, chosen, page)
     elif step == "page":
-        if not value.isdigit():
+        wanted_page = ascii_number(value)
+        if wanted_page is None:
             await callback.answer(_("Vælg en af knapperne."), show_alert=True)
             return
-        screen = _units_screen(scope, list(draft.unit_ids), int(value))
+        screen = _units_screen(scope, list(draft.unit_ids), wanted_page)
     elif step == "next":
         if not draft.unit_ids:
             await callback.answer(_("Vælg mindst én enhed."), show_alert=True)

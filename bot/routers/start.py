@@ -15,7 +15,7 @@ from bot.render import information_screen
 from bot.routers.common import edit, locale, nothing_open_text, remove_buttons, show_new
 from storage.models import InviteRole, TelegramAccount
 from surveys import journey
-from surveys.journey import InviteOutcome
+from surveys.journey import InviteOutcome, InviteResult
 from surveys.questionnaire.translation import LOCALES
 
 
@@ -56,6 +56,9 @@ async def start_with_invite(
             )
         )
         return
+    if result.outcome in (InviteOutcome.CITIZEN_DIED, InviteOutcome.CITIZEN_MOVED):
+        await message.answer(_citizen_left_text(result, contact))
+        return
     if result.outcome == InviteOutcome.USED:
         await message.answer(
             _(
@@ -79,6 +82,38 @@ async def start_with_invite(
         await message.answer(screen.text, reply_markup=screen.markup)
         return
     await _continue(bot, session, result.account, message.chat.id)
+
+
+def _citizen_left_text(result: InviteResult, contact: str) -> str:
+    """For whoever opens the link of a citizen who died (respectfully, and with nothing to
+    do) or moved out (plainly)."""
+    name = html.quote(result.citizen_name) if result.citizen_name else None
+    if result.outcome == InviteOutcome.CITIZEN_DIED:
+        if name:
+            text = _(
+                "Vi har fået besked om, at {name} er gået bort. Vi sender derfor ingen "
+                "spørgeskemaer om hjælpen til {name}. Vi beklager, hvis denne besked kommer "
+                "på et svært tidspunkt. Har du spørgsmål, er du velkommen til at kontakte "
+                "{contact}."
+            )
+        else:
+            text = _(
+                "Vi har fået besked om, at den borger, som linket gælder, er gået bort. Vi "
+                "sender derfor ingen spørgeskemaer om hjælpen. Vi beklager, hvis denne besked "
+                "kommer på et svært tidspunkt. Har du spørgsmål, er du velkommen til at "
+                "kontakte {contact}."
+            )
+    elif name:
+        text = _(
+            "Linket gælder ikke længere, fordi {name} er flyttet. Der kommer derfor ingen "
+            "spørgeskemaer med dette link. Har du spørgsmål, så kontakt {contact}."
+        )
+    else:
+        text = _(
+            "Linket gælder ikke længere, fordi borgeren er flyttet. Der kommer derfor ingen "
+            "spørgeskemaer med dette link. Har du spørgsmål, så kontakt {contact}."
+        )
+    return text.format(name=name, contact=contact)
 
 
 async def start_plain(

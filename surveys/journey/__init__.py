@@ -15,6 +15,7 @@ from surveys.journey.answering import (
     go_back,
     next_step,
     open_delivery,
+    option_position,
     step_of,
 )
 from surveys.journey.onboarding import (
@@ -86,6 +87,7 @@ __all__ = [
     "open_invite",
     "open_web_code",
     "open_web_link",
+    "option_position",
     "remember_language",
     "resume",
     "set_locale",

@@ -334,6 +334,15 @@ async def begin(
     return Outcome(shown=await _step(session, press))
 
 
+def option_position(choice: str, options: int) -> int | None:
+    """The option position ``choice`` names (1..``options``), or None. ASCII digits only:
+    ``str.isdigit`` also accepts '³' and '٣', which ``int`` refuses or reads as 3."""
+    if not (choice.isascii() and choice.isdigit()) or len(choice) > 3:
+        return None
+    position = int(choice)
+    return position if 1 <= position <= options else None
+
+
 async def answer(
     session: AsyncSession,
     account: TelegramAccount | Who,
@@ -362,8 +371,8 @@ async def answer(
         kind, value = AnswerKind.DONT_KNOW, None
     elif choice == SKIP:
         kind, value = AnswerKind.SKIP, None
-    elif choice.isdigit() and 1 <= int(choice) <= len(step.scale.options):
-        kind, value = AnswerKind.VALUE, int(choice)
+    elif (position := option_position(choice, len(step.scale.options))) is not None:
+        kind, value = AnswerKind.VALUE, position
     else:
         await _write_delivery(session, press, changes)
         return Outcome(refusal=Refusal.INVALID)

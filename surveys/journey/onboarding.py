@@ -78,7 +78,9 @@ async def open_invite(
         refusal = InviteOutcome.UNKNOWN
     elif invite.used_at is not None and invite.respondent_id is not None:
         # A letter first opened on the web: the same person, now in Telegram.
-        if citizen is None or citizen.status != CitizenStatus.ACTIVE:
+        if citizen is not None and citizen.status != CitizenStatus.ACTIVE:
+            return _citizen_left(citizen)
+        if citizen is None:
             refusal = InviteOutcome.EXPIRED
         else:
             attached = await _attach_to_web_respondent(
@@ -89,9 +91,11 @@ async def open_invite(
             refusal = InviteOutcome.USED
     elif invite.used_at is not None:
         refusal = InviteOutcome.USED
-    elif invite.expires_at <= now or (
-        citizen is not None and citizen.status != CitizenStatus.ACTIVE
-    ):
+    elif citizen is not None and citizen.status != CitizenStatus.ACTIVE:
+        # A real link of someone's letter, not a guess: no failure counted, and no new
+        # link to ask for, only what happened.
+        return _citizen_left(citizen)
+    elif invite.expires_at <= now:
         refusal = InviteOutcome.EXPIRED
     if refusal is not None or invite is None:
         session.add(InviteFailure(telegram_user_id=telegram_user_id, at=now))
@@ -203,6 +207,13 @@ async def _attach_to_web_respondent(
         unit_name=unit.name if unit else None,
         role=invite.role,
     )
+
+
+def _citizen_left(citizen: Citizen) -> InviteResult:
+    left = InviteOutcome.CITIZEN_DIED
+    if citizen.status == CitizenStatus.MOVED:
+        left = InviteOutcome.CITIZEN_MOVED
+    return InviteResult(left, citizen_name=citizen.first_name)
 
 
 async def accept_information(

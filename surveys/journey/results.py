@@ -82,6 +82,8 @@ class InviteOutcome(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED = "used"
+    CITIZEN_DIED = "citizen_died"  # the link is about a citizen who has died
+    CITIZEN_MOVED = "citizen_moved"  # ... who has moved out
     RESPONDENT = "respondent"
     STAFF = "staff"
 
@@ -93,3 +95,4 @@ class InviteResult:
     needs_information: bool = False
     unit_name: str | None = None
     role: str | None = None
+    citizen_name: str | None = None  # the first name, for a link of a citizen who left

@@ -4,12 +4,15 @@ A file is read whole and every row checked before anything is written: a file wi
 bad row changes nothing unless the caller asks to skip bad rows, and then the good rows
 are written together. Importing the same file again changes nothing; citizens are
 recognised by the municipality's own reference (``external_ref``), never by a CPR number.
-Citizens and units that are in the database but not in the file are left as they are.
+Citizens and units that are in the database but not in the file are left as they are, and
+a row of a citizen who has left (moved out or died) is skipped with a note: an import never
+brings them back.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Iterator, Sequence
@@ -106,6 +109,9 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     bad_rows: tuple[BadRow, ...] = ()
+    # Rows of citizens who have left (moved out or died): never brought back, and no
+    # reason to refuse the rest of the file.
+    left: tuple[BadRow, ...] = ()
     written: bool = False
 
     def summary(self) -> str:
@@ -115,6 +121,8 @@ class ImportResult:
             parts.append(f"{self.moved} moved to another unit")
             parts.append(f"{self.updated} updated")
         parts.append(f"{self.unchanged} unchanged")
+        if self.left:
+            parts.append(f"{len(self.left)} skipped (left)")
         if self.bad_rows:
             parts.append(f"{len(self.bad_rows)} bad rows skipped")
         return f"{self.kind}: " + ", ".join(parts)
@@ -328,15 +336,7 @@ async def import_units(
 
 
 def _written(result: ImportResult) -> ImportResult:
-    return ImportResult(
-        result.kind,
-        added=result.added,
-        moved=result.moved,
-        updated=result.updated,
-        unchanged=result.unchanged,
-        bad_rows=result.bad_rows,
-        written=True,
-    )
+    return dataclasses.replace(result, written=True)
 
 
 # ---------------------------------------------------------------- citizens
@@ -366,9 +366,14 @@ async def import_citizens(
     seen: dict[str, int] = {}
     good: list[_CitizenRow] = []
     bad: list[BadRow] = []
+    left: list[BadRow] = []
     for row in read_rows(data, CITIZEN_COLUMNS, source):
         if isinstance(row, BadRow):
             bad.append(row)
+            continue
+        gone = _left(row, known, seen)
+        if gone is not None:
+            left.append(gone)
             continue
         checked = _check_citizen(row, units, known, seen)
         if isinstance(checked, BadRow):
@@ -399,6 +404,7 @@ async def import_citizens(
         updated=updated,
         unchanged=unchanged,
         bad_rows=tuple(bad),
+        left=tuple(left),
     )
     if bad and not skip_bad_rows:
         return result
@@ -406,6 +412,19 @@ async def import_citizens(
         await _apply(session, citizen, wanted)
     await session.flush()
     return _written(result)
+
+
+def _left(row: Row, known: dict[str, Citizen], seen: dict[str, int]) -> BadRow | None:
+    """The note for a row of a citizen who has left, who is not imported again; None for
+    anyone else (a reference twice in the file is still a bad row)."""
+    ref = row.cells["external_ref"]
+    citizen = known.get(ref)
+    if citizen is None or citizen.status == CitizenStatus.ACTIVE or ref in seen:
+        return None
+    seen[ref] = row.line
+    return BadRow(
+        row.line, f"skipped: the citizen with reference {ref!r} has left ({citizen.status})"
+    )
 
 
 def _check_citizen(
@@ -416,12 +435,6 @@ def _check_citizen(
     reasons = _check_ref(ref, seen)
     if not reasons:
         seen[ref] = row.line
-    citizen = known.get(ref)
-    if not reasons and citizen is not None and citizen.status != CitizenStatus.ACTIVE:
-        reasons.append(
-            f"the citizen with reference {ref!r} has left ({citizen.status}) "
-            "and is not imported again"
-        )
 
     unit = units.get(cells["unit"].casefold())
     if not cells["unit"]:

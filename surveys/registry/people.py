@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
 
 from storage.models import Citizen, Unit, UnitKind
 from surveys.errors import PejlingError, Problem
@@ -70,3 +71,63 @@ async def add_citizen(session: AsyncSession, unit: Unit, first_name: str | None)
     session.add(citizen)
     await session.flush()
     return citizen
+
+
+# How a command names a citizen: by the municipality's reference (external_ref) or by
+# Pejling's id. A reference may itself be a number, so:
+#   "id:12" is always the id, "ref:12" always the reference;
+#   anything else is looked up as a reference, and, when it is written with ASCII
+#   digits, as an id too; if it is the reference of one citizen and the id of another,
+#   the command refuses and asks for "id:" or "ref:" rather than guess.
+ID_PREFIX = "id:"
+REF_PREFIX = "ref:"
+
+
+async def find_citizen(session: AsyncSession, ref: str) -> Citizen:
+    """A citizen by reference or id, by the rule above; a clear error otherwise."""
+    ref = ref.strip()
+    if ref.startswith(ID_PREFIX):
+        number = ref.removeprefix(ID_PREFIX).strip()
+        by_id = await _citizen_by_id(session, number)
+        if by_id is None:
+            raise PejlingError(Problem.NO_CITIZEN, citizen_id=repr(number))
+        return by_id
+    if ref.startswith(REF_PREFIX):
+        wanted = ref.removeprefix(REF_PREFIX).strip()
+        by_ref = await _citizen_by_ref(session, wanted)
+        if by_ref is None:
+            raise PejlingError(Problem.NO_CITIZEN_WITH_REF, ref=wanted)
+        return by_ref
+    by_ref = await _citizen_by_ref(session, ref)
+    by_id = await _citizen_by_id(session, ref)
+    if by_ref is not None and by_id is not None and by_ref.id != by_id.id:
+        raise PejlingError(Problem.CITIZEN_REF_AMBIGUOUS, ref=ref, by_ref=by_ref.id, by_id=by_id.id)
+    found = by_ref or by_id
+    if found is None:
+        raise PejlingError(Problem.NO_CITIZEN_BY_EITHER, ref=ref)
+    return found
+
+
+async def _citizen_by_id(session: AsyncSession, text: str) -> Citizen | None:
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**31 - 1:
+        return None
+    return await session.get(Citizen, int(text))
+
+
+async def _citizen_by_ref(session: AsyncSession, ref: str) -> Citizen | None:
+    if not ref:
+        return None
+    return await session.scalar(select(Citizen).where(Citizen.external_ref == ref))
+
+
+async def list_citizens(session: AsyncSession, unit: Unit | None = None) -> list[Citizen]:
+    """The citizens of a unit (or of all units), by unit name and id, with their unit."""
+    statement = (
+        select(Citizen)
+        .join(Unit, Unit.id == Citizen.unit_id)
+        .options(contains_eager(Citizen.unit))
+        .order_by(Unit.name, Citizen.id)
+    )
+    if unit is not None:
+        statement = statement.where(Citizen.unit_id == unit.id)
+    return list((await session.execute(statement)).scalars())

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InviteRole, RoundDraft, Staff, TelegramAccount, Unit, staff_units
+from storage.types import utcnow
+from storage.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,18 @@ async def staff_scope(session: AsyncSession, account: TelegramAccount | None) ->
 
 
 async def round_draft(session: AsyncSession, account: TelegramAccount) -> RoundDraft:
-    """The staff member's /runde choices so far (an empty draft the first time)."""
-    draft = await session.scalar(select(RoundDraft).where(RoundDraft.account_id == account.id))
+    """The staff member's /runde choices so far (an empty draft the first time), locked:
+    two presses of the wizard at once take turns instead of both creating a draft."""
+    mine = select(RoundDraft).where(RoundDraft.account_id == account.id).with_for_update()
+    draft = await session.scalar(mine)
     if draft is None:
-        draft = RoundDraft(account_id=account.id, unit_ids=[])
-        session.add(draft)
-        await session.flush()
+        await upsert(
+            session,
+            RoundDraft,
+            {"account_id": account.id, "unit_ids": [], "updated_at": utcnow()},
+            conflict=("account_id",),
+        )
+        draft = (await session.execute(mine)).scalar_one()
     return draft
 
 

@@ -78,7 +78,7 @@ async def test_a_link_for_a_citizen_who_has_left_is_refused(harness: BotHarness)
         row.status = CitizenStatus.DIED
         await session.commit()
     [reply] = await harness.person(7101).send(f"/start {token}")
-    assert "ikke længere gyldigt" in reply.text
+    assert "er gået bort" in reply.text  # tests/bot/test_relatives_left.py says more
     assert await count(harness, Respondent) == 0
 
 

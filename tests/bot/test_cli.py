@@ -97,7 +97,10 @@ async def test_cli_sets_up_units_citizens_invites_and_a_round(
     assert all(line.startswith(f"https://t.me/{BOT_USERNAME}?start=") for line in lines)
     assert all(len(line.split("=", 1)[1]) >= 22 for line in lines)  # >= 128 bits of base64
     missing = await pejling("invite", "relative", "--citizen", "99", env=env)
-    assert missing.code == 2 and missing.err.strip() == "pejling: there is no citizen with id 99"
+    assert missing.code == 2 and missing.err.strip() == (
+        "pejling: there is no citizen with reference or id '99' "
+        "(see them with `pejling citizen list`)"
+    )
 
     surveys = await pejling("survey", "list", env=env)
     assert surveys.out.startswith("standard\tv1\tcitizen,relative")

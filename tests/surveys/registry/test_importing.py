@@ -141,9 +141,14 @@ async def test_a_citizen_who_has_left_is_not_imported_again(
         citizen.status = CitizenStatus.DIED
         await session.commit()
     result = await run_import(sessions, HEADER + "Plejecenter Åbakken,Anna,B-001,care_home,0\n")
-    assert [str(bad) for bad in result.bad_rows] == [
-        "line 2: the citizen with reference 'B-001' has left (died) and is not imported again"
+    # Skipped with a note, not refused: the rest of the file is imported (issue 14).
+    assert result.bad_rows == () and result.written
+    assert [str(note) for note in result.left] == [
+        "line 2: skipped: the citizen with reference 'B-001' has left (died)"
     ]
+    async with sessions() as session:
+        citizen = (await session.execute(select(Citizen))).scalar_one()
+        assert citizen.status == CitizenStatus.DIED
 
 
 async def test_units_import_adds_new_units_and_names_its_bad_rows(
