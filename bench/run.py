@@ -1,7 +1,7 @@
 """Run the benchmarks and write their results: ``.venv/bin/python -m bench.run``.
 
 ``--quick`` is a smoke run with small sizes (under a minute); ``--only`` picks benchmarks
-(sending, answering, indicators, idle). A full run of every benchmark writes
+(sending, answering, indicators, idle, web). A full run of every benchmark writes
 ``bench/RESULTS.md``; a quick or partial one writes ``bench/RESULTS-partial.md`` unless
 ``--output`` says otherwise, so it never overwrites the full results.
 """
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import answering, idle, indicators, sending
+from bench import answering, idle, indicators, sending, web
 from bench.common import (
     DATABASES,
     POSTGRES_URL,
@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[str, Benchmark]] = {
     "answering": ("2. Answering", answering.run),
     "indicators": ("3. Indicators and exports at scale", indicators.run),
     "idle": ("4. Idle footprint", idle.run),
+    "web": ("5. Answering on the web pages", web.run),
 }
 HERE = Path(__file__).resolve().parent
 

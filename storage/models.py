@@ -382,7 +382,8 @@ class RoundTally(Base):
 
     One row per group of ``surveys.fieldwork.tallies.answer_groups``: the answers of one
     unit, audience, unit kind and proxy flag to one item with one kind and value, with
-    their person's count of the theme's items answered and T-ILS sum. A closed round takes
+    their person's count of the theme's items answered and T-ILS sum, by the answers'
+    channel (with the person's count and sum in that channel too). A closed round takes
     no answers, so its groups never change; deleting someone's data, or a citizen leaving,
     drops the round's tally until it is counted again. No row names anyone.
     """
@@ -403,6 +404,10 @@ class RoundTally(Base):
     value: Mapped[int | None] = mapped_column(Integer)
     answered: Mapped[int | None] = mapped_column(Integer)
     tils_total: Mapped[float | None] = mapped_column(Float)
+    # ``answered`` and ``tils_total`` over the person's answers in this row's channel alone,
+    # for the figures by channel.
+    channel_answered: Mapped[int | None] = mapped_column(Integer)
+    channel_tils_total: Mapped[float | None] = mapped_column(Float)
     count: Mapped[int] = mapped_column(Integer)
 
 

@@ -4,7 +4,10 @@ For R, Power BI and Excel pivot tables. UTF-8 with a BOM (so Excel reads æøå)
 by default semicolons and decimal commas, as Danish Excel expects; ``comma=True``
 gives commas and decimal points, as R and most tools expect. A hidden figure keeps
 its rows with an empty value and says why in ``status`` ("for få svar"): the value
-column stays numeric for the tools.
+column stays numeric for the tools. ``kanal`` (the last column, so tools that read the
+columns by place keep working) is "alle" for the figures over all channels and, when
+people answered by both, "telegram" or "web" for the same figures over one channel's
+answers.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ COLUMNS = (
     "vaerdi",
     "retning",
     "status",
+    "kanal",
 )
 KIND_NAMES = {
     FigureKind.THEME: "tema",
@@ -68,6 +72,12 @@ def _measures(
         return None if v is None else getattr(v, attribute)
 
     share = None if v is None else v.share
+    if key.kind == FigureKind.RESPONSE and key.channel is not None:
+        # No rate of its own: a person is invited once and may answer by either channel.
+        yield "gennemfoerte", "", get("completed")
+        yield "andel_af_gennemfoerte", "", None if share is None else share.p
+        yield "hjaelp", "", get("proxy")
+        return
     if key.kind == FigureKind.RESPONSE:
         yield "inviterede", "", get("n")
         yield "gennemfoerte", "", get("completed")
@@ -104,11 +114,12 @@ def rows(report: Report, *, decimal: str = ",") -> Iterator[list[str]]:
     unit_ids: list[int | None] = [u.id for u in report.units]
     unit_ids.append(None)
     for key in report.keys:
-        for unit_id in unit_ids:
-            figure = report.figure(key, unit_id)
-            if figure is None:
-                continue
-            yield from _figure_rows(report, figure, rounds, decimal)
+        for channel in (None, *report.channels):
+            for unit_id in unit_ids:
+                figure = report.figure(key.in_channel(channel), unit_id)
+                if figure is None:
+                    continue
+                yield from _figure_rows(report, figure, rounds, decimal)
 
 
 def _figure_rows(report: Report, figure: Figure, rounds: str, decimal: str) -> Iterator[list[str]]:
@@ -127,8 +138,9 @@ def _figure_rows(report: Report, figure: Figure, rounds: str, decimal: str) -> I
         labels.subject_label(report, key),
     ]
     way = labels.direction(key) if key.kind != FigureKind.RESPONSE else ""
+    channel = labels.channel_code(key.channel)
     for indicator, option, value in _measures(report, key, figure.values):
-        yield [*head, indicator, option, _number(value, decimal), way, status]
+        yield [*head, indicator, option, _number(value, decimal), way, status, channel]
     change = figure.change
     if change is not None:
         interval = change.difference.interval
@@ -138,7 +150,7 @@ def _figure_rows(report: Report, figure: Figure, rounds: str, decimal: str) -> I
             ("aendring_oevre", interval.high),
             ("aendring_signifikant", change.significant),
         ):
-            yield [*head, indicator, "", _number(number, decimal), way, status]
+            yield [*head, indicator, "", _number(number, decimal), way, status, channel]
 
 
 def write_csv(report: Report, out: TextIO, *, comma: bool = False) -> None:

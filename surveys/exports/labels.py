@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.enums import Audience
+from storage.enums import Audience, Channel
 from surveys.indicators import Change, Figure, FigureKey, FigureKind, Report, Suppression
 from surveys.questionnaire.schema import Theme
 
@@ -11,6 +11,8 @@ HIGHER_IS_WORSE = "højere er værre"
 HIGHER_IS_BETTER = "højere er bedre"
 
 AUDIENCES = {Audience.CITIZEN: "Borgere", Audience.RELATIVE: "Pårørende"}
+CHANNELS = {Channel.TELEGRAM: "Telegram", Channel.WEB: "Web"}
+ALL_CHANNELS = "alle"
 THEMES = {
     Theme.loneliness: "Ensomhed",
     Theme.meals: "Mad og måltider",
@@ -29,6 +31,11 @@ TILS_LABEL = "Svær ensomhed (T-ILS sum 7 eller mere)"
 # Traffic colours for a share positive: fixed limits of our own, not a national norm.
 GREEN_FROM = 0.80
 YELLOW_FROM = 0.60
+
+
+def channel_code(channel: Channel | None) -> str:
+    """The channel as the CSV names it: "alle", "telegram" or "web"."""
+    return ALL_CHANNELS if channel is None else channel.value
 
 
 def suppressed_text(figure: Figure) -> str:

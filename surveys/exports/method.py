@@ -6,6 +6,15 @@ from surveys.exports import labels
 from surveys.indicators import MIN_ANSWERS, MIN_COMMENT_ANSWERS, MIN_INVITED, Report
 
 
+def _channels_here(report: Report) -> str:
+    if report.channels:
+        return " Her er der svar fra begge kanaler, og tallene vises også for hver kanal."
+    if report.channels_used:
+        used = labels.CHANNELS[report.channels_used[0]]
+        return f" Her kom alle svar via {used}, så der er ikke noget at dele op."
+    return ""
+
+
 def method_lines(report: Report) -> list[tuple[bool, str]]:
     """(is_heading, text) lines explaining how every figure was made and hidden."""
     s = report.selection
@@ -73,6 +82,24 @@ def method_lines(report: Report) -> list[tuple[bool, str]]:
             "Svarprocent: gennemførte besvarelser delt med alle inviterede, også dem "
             "der senere har trukket sig eller ikke kunne nås (AAPOR RR1). Delvise besvarelser "
             "vises for sig; deres svar tæller med på de spørgsmål, de nåede.",
+        ),
+        (True, "Telegram og nettet"),
+        (
+            False,
+            "Man kan svare via Telegram eller på nettet. Måden, man svarer på, kan i sig selv "
+            "påvirke svarene lidt (fx flere «Ved ikke» på nogle skærme), så tallene kan også "
+            "deles op efter kanal. Hvert svar tæller i den kanal, det kom fra; har en person "
+            "svaret på noget via Telegram og noget på nettet, tæller deres temaer og "
+            "ensomhedssum i hver kanal kun med de svar, de gav dér. De samme regler for små "
+            "tal gælder for hver kanal, og er kun den ene kanals tal skjult, skjules den "
+            "andens også, så det skjulte ikke kan regnes ud fra tallet for alle kanaler.",
+        ),
+        (
+            False,
+            "En person inviteres én gang og kan svare via begge kanaler, så en kanal har "
+            "ingen svarprocent for sig selv: svarprocenten gælder alle kanaler. For hver "
+            "kanal vises i stedet, hvor mange der gjorde skemaet færdigt dér, og deres andel "
+            "af alle gennemførte." + _channels_here(report),
         ),
         (
             False,

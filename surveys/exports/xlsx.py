@@ -508,6 +508,57 @@ def _responses(sheet: _Sheet, report: Report) -> None:
         )
 
 
+CHANNEL_COLUMNS = (
+    ("Målgruppe", 12),
+    ("Enhed", 28),
+    ("Kanal", 11),
+    ("Gennemførte", 11),
+    ("Andel af alle gennemførte", 12),
+    ("Gennemført med hjælp", 12),
+)
+
+
+def _responses_by_channel(sheet: _Sheet, report: Report) -> None:
+    """A line per channel under the response rates: completed by it, and their share of
+    all completed (a channel has no rate of its own: a person is invited once)."""
+    f = sheet.f
+    if not report.channels:  # one channel: its lines would repeat the ones above
+        return
+    sheet.row += 1
+    sheet.line("Gennemførte pr. kanal", f.title)
+    sheet.line(
+        "En person inviteres én gang og kan svare via Telegram eller på nettet, så en kanal "
+        "har ingen svarprocent for sig selv. Her står, hvor mange der gennemførte via hver "
+        "kanal (den kanal, skemaet blev gjort færdigt i), og deres andel af alle gennemførte.",
+        f.note,
+    )
+    sheet.row += 1
+    sheet.header([name for name, _ in CHANNEL_COLUMNS], [width for _, width in CHANNEL_COLUMNS])
+    for key in report.keys_of(FigureKind.RESPONSE):
+        for unit_id in _units(report):
+            for channel in report.channels:
+                figure = report.figure(key.in_channel(channel), unit_id)
+                if figure is None:
+                    continue
+                head: list[tuple[Any, Format | None]] = [
+                    (labels.AUDIENCES[key.audience], f.text),
+                    (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+                    (labels.CHANNELS[channel], f.text),
+                ]
+                v = figure.values
+                if v is None:
+                    sheet.cells(_hidden_row(head, figure, f))
+                    continue
+                sheet.cells(
+                    [
+                        *head,
+                        (v.completed, f.count),
+                        (v.share.p if v.share is not None else 0.0, f.percent),
+                        (v.proxy, f.count),
+                    ]
+                )
+
+
 def _comments(sheet: _Sheet, report: Report) -> None:
     f = sheet.f
     sheet.line("Kommentarer", f.title)
@@ -660,6 +711,7 @@ def write_xlsx(report: Report, path: str | Path) -> None:
         _items(sheets["Spørgsmål"], report)
         _loneliness(sheets["Ensomhed"], report)
         _responses(sheets["Svarprocent"], report)
+        _responses_by_channel(sheets["Svarprocent"], report)
         _comments(sheets["Kommentarer"], report)
         _method(sheets["Metode"], report)
         charts.write_string(0, 1, "Andel positive svar pr. tema og enhed (95 % interval)", f.title)

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
+from storage.enums import Channel
 from storage.models import Answer, AnswerKind, Delivery, Round, RoundDeliveryTally, RoundTally
 from surveys.questionnaire.schema import Item, Scale, Survey
 from surveys.questionnaire.scoring import index_score, tils_score
@@ -203,6 +204,11 @@ GROUP_COLUMNS = (
 )
 """The columns ``answer_groups`` groups by, in order, as named in ``round_tallies``."""
 
+CHANNEL_COLUMNS = ("channel", "channel_answered", "channel_tils_total")
+"""The columns ``answer_groups(by_channel=True)`` adds after ``GROUP_COLUMNS``, as named in
+``round_tallies``: the answer's channel, and its person's ``answered`` and ``tils_total``
+counted over their answers in that channel alone."""
+
 
 def answer_groups(
     survey: Survey, round_ids: Sequence[int], *, by_channel: bool = False
@@ -212,7 +218,13 @@ def answer_groups(
     answered (``answered``, NULL for an answer without a score) and, on the answer to
     the first T-ILS item of a person who answered all of them, their T-ILS sum
     (``tils_total``, NULL elsewhere). ``by_channel`` splits the groups by the answers'
-    channel too (a last column before the count), as ``round_tallies`` keeps them.
+    channel too, with the same two figures of the person counted over their answers in
+    that channel alone (``CHANNEL_COLUMNS``, before the count), as ``round_tallies`` keeps
+    them: a person who answered some items in each channel has a theme score in each.
+
+    The per-channel figures come from the same aggregate: the web answers' packed counts
+    are summed beside all of them, and the Telegram ones are the difference (a digit of
+    the web sum is never larger than the same digit of the whole, so nothing borrows).
 
     The person's figures come from one aggregate per delivery joined back to its
     answers, not from window functions: both databases stream that GROUP BY along the
@@ -222,14 +234,20 @@ def answer_groups(
     """
     digits = Digits.of(survey)
     tils = tils_case(survey, Answer.item_id, Answer.kind, Answer.value)
+    weights = count_weight_case(survey, Answer.item_id, Answer.kind, Answer.value, with_tils=True)
+    sums: list[Any] = [
+        Answer.delivery_id.label("delivery_id"),
+        func.sum(weights).label("counts"),
+        func.sum(tils).label("tils_total"),
+    ]
+    is_web = Answer.channel == Channel.WEB.value
+    if by_channel:
+        sums += [
+            func.sum(case((is_web, weights), else_=null())).label("web_counts"),
+            func.sum(case((is_web, tils), else_=null())).label("web_tils"),
+        ]
     person = (
-        select(
-            Answer.delivery_id.label("delivery_id"),
-            func.sum(
-                count_weight_case(survey, Answer.item_id, Answer.kind, Answer.value, with_tils=True)
-            ).label("counts"),
-            func.sum(tils).label("tils_total"),
-        )
+        select(*sums)
         .join(Delivery, Delivery.id == Answer.delivery_id)
         .where(in_rounds(round_ids))
         .group_by(Answer.delivery_id)
@@ -257,7 +275,24 @@ def answer_groups(
         tils_total.label("tils_total"),
     )
     if by_channel:
-        columns = (*columns, Answer.channel.label("channel"))
+        web_counts = func.coalesce(p.web_counts, 0)
+        own_counts = case((is_web, web_counts), else_=p.counts - web_counts)
+        channel_tils: ColumnElement[Any] = literal(None, Integer())
+        if survey.tils_items:
+            own_tils = case(
+                (is_web, p.web_tils), else_=p.tils_total - func.coalesce(p.web_tils, 0.0)
+            )
+            complete_here = digits.count(own_counts, digits.tils) == len(survey.tils_items)
+            channel_tils = case(
+                ((Answer.item_id == survey.tils_items[0].id) & complete_here, own_tils),
+                else_=null(),
+            )
+        columns = (
+            *columns,
+            Answer.channel.label("channel"),
+            digits.count(own_counts, weight).label("channel_answered"),
+            channel_tils.label("channel_tils_total"),
+        )
     return (
         select(*columns, func.count().label("count"))
         .join(Delivery, Delivery.id == Answer.delivery_id)
@@ -303,7 +338,7 @@ async def tally_round(session: AsyncSession, survey: Survey, round_id: int, now:
     groups = answer_groups(survey, [round_id], by_channel=True).subquery()
     await session.execute(
         insert(RoundTally).from_select(
-            ["round_id", *GROUP_COLUMNS, "channel", "count"],
+            ["round_id", *GROUP_COLUMNS, *CHANNEL_COLUMNS, "count"],
             select(literal(round_id, Integer()), *groups.c),
         )
     )

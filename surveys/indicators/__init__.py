@@ -48,6 +48,18 @@ Computed in the database (GROUP BY, see ``sql.py``), assembled and suppressed in
   excludes 0. The municipality's change only when both roll-ups cover the same units.
 - A period pools every delivery of its rounds of one survey version; a person asked
   in two of those rounds counts twice.
+- Channels (Telegram, web): when the answers of a report came by both, every figure is
+  also built per channel (``FigureKey.channel``; ``Report.keys`` holds the figures for
+  all channels, ``Report.channels`` the channels split by). Each answer counts in the
+  channel it came by; a person's theme score and T-ILS sum in a channel use only their
+  answers in that channel (the half-the-items and all-three rules applied there), so a
+  person who used both can count in both. A channel's RESPONSE has no rate: a person is
+  invited once and may answer by either channel, so its ``n`` is everyone completed and
+  its share those completed by that channel (a delivery's channel is the one it was
+  completed by). Suppression applies to each channel's figures as to the others, and
+  more: a channel's figure is hidden (secondary) when the figure for all channels is
+  hidden or another channel's figure with answers is, and the rules are applied again
+  until nothing changes. A channel without answers in a cell has nothing to protect.
 """
 
 from surveys.indicators.compute import compute_report, restrict

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.enums import AnswerKind, Audience, UnitKind
+from storage.enums import AnswerKind, Audience, Channel, UnitKind
 from surveys.fieldwork import tallies
 from surveys.fieldwork.definitions import load_version
 from surveys.fieldwork.tallies import tallied_rounds
@@ -95,6 +95,9 @@ class _Raw:
     tallies: dict[Cell, _Tally]
     keys: list[FigureKey]
     applies: set[Cell]
+    channels: tuple[Channel, ...] = ()
+    """The channels the figures are split by (none unless answers came by two)."""
+    channels_used: tuple[Channel, ...] = ()
 
 
 def _ordinal_items(survey: Survey, theme: Theme, audience: Audience, kind: UnitKind) -> list[Item]:
@@ -148,7 +151,10 @@ async def _load(
     completed: dict[tuple[int, Audience], int] = defaultdict(int)
 
     tallied = await tallied_rounds(session, round_ids, version_id)
-    for d in await sql.delivery_counts(session, round_ids, tallied):
+    deliveries = await sql.delivery_counts(session, round_ids, tallied)
+    answers = await sql.answer_tables(session, survey, round_ids, tallied)
+    used = set(answers.channels)
+    for d in deliveries:
         audience = d.audience
         if d.status in sql.NOT_INVITED:
             continue
@@ -161,8 +167,21 @@ async def _load(
             completed[(d.unit_id, audience)] += d.count
             if d.proxy:
                 tally.proxy += d.count
+            if d.channel is not None:
+                used.add(d.channel)
+                by = tallies[(FigureKey(audience, FigureKind.RESPONSE, "", d.channel), d.unit_id)]
+                by.completed += d.count
+                by.x += d.count
+                if d.proxy:
+                    by.proxy += d.count
         elif d.status == sql.STARTED or d.has_answers:
             tally.partial += d.count
+    channels_used = tuple(c for c in Channel if c in used)
+    channels = channels_used if len(channels_used) > 1 else ()
+    # A channel's completed are a share of everyone completed: no invited of its own.
+    for (uid, audience), done in completed.items():
+        for channel in channels:
+            tallies[(FigureKey(audience, FigureKind.RESPONSE, "", channel), uid)].n = done
 
     audiences = [a for a in survey.audiences if any(aud == a for _, aud in invited)]
     keys = _keys(survey, audiences)
@@ -171,24 +190,26 @@ async def _load(
         (key, kind): _applies(survey, key, kind) for key in keys for kind in set(kinds.values())
     }
     applies = {
-        (key, uid)
+        (key.in_channel(channel), uid)
         for key in keys
         for uid, kind in kinds.items()
         if invited.get((uid, key.audience), 0) > 0 and applies_to[(key, kind)]
+        for channel in (None, *channels)
     }
 
-    answers = await sql.answer_tables(session, survey, round_ids, tallied)
     # The scores of an answer depend only on its item and value: worked out once each.
     scored: dict[tuple[str, int], _Scores] = {}
     for c in answers.items:
-        audience = c.audience
+        audience, where = c.audience, c.channel
+        if where is not None and where not in channels:
+            continue
         item = survey.items_by_id.get(c.item_id)
         if item is None:
             continue
         scale = survey.scale_of(item)
-        cells = [FigureKey(audience, FigureKind.ITEM, item.id)]
+        cells = [FigureKey(audience, FigureKind.ITEM, item.id, where)]
         if item.negative:
-            cells.append(FigureKey(audience, FigureKind.NEGATIVE, item.id))
+            cells.append(FigureKey(audience, FigureKind.NEGATIVE, item.id, where))
         for key in cells:
             tally = tallies[(key, c.unit_id)]
             if not tally.distribution:
@@ -218,9 +239,9 @@ async def _load(
         item = survey.item(key.subject)
         targets = []
         if survey.scale_of(item).ordinal:
-            targets.append(FigureKey(key.audience, FigureKind.THEME, item.theme.value))
+            targets.append(FigureKey(key.audience, FigureKind.THEME, item.theme.value, key.channel))
         if item.tils:
-            targets.append(FigureKey(key.audience, FigureKind.TILS))
+            targets.append(FigureKey(key.audience, FigureKind.TILS, "", key.channel))
         for target in targets:
             tallies[(target, uid)].dont_know += tally.dont_know
             tallies[(target, uid)].skipped += tally.skipped
@@ -228,6 +249,8 @@ async def _load(
     asking: dict[tuple[str, Audience, UnitKind], int] = {}
     for g in answers.themes:
         audience, kind = g.audience, g.unit_kind
+        if g.channel is not None and g.channel not in channels:
+            continue
         asked = asking.get((g.theme, audience, kind))
         if asked is None:
             asked = asking[(g.theme, audience, kind)] = len(
@@ -236,7 +259,7 @@ async def _load(
         # A person's theme score counts only if they answered at least half its items.
         if asked == 0 or 2 * g.answered < asked:
             continue
-        tally = tallies[(FigureKey(audience, FigureKind.THEME, g.theme), g.unit_id)]
+        tally = tallies[(FigureKey(audience, FigureKind.THEME, g.theme, g.channel), g.unit_id)]
         tally.n += g.people
         tally.x += g.top2_sum
         tally.top_sum += g.top_sum
@@ -248,16 +271,18 @@ async def _load(
     for t in answers.tils:
         audience = t.audience
         # Only people who answered all three items get a T-ILS sum.
-        if t.answered != needed:
+        if t.answered != needed or (t.channel is not None and t.channel not in channels):
             continue
-        tally = tallies[(FigureKey(audience, FigureKind.TILS), t.unit_id)]
+        tally = tallies[(FigureKey(audience, FigureKind.TILS, "", t.channel), t.unit_id)]
         tally.n += t.people
         tally.x += t.people * severe_loneliness(t.total)
         tally.mean_sum += t.people * t.total
         if t.proxy:
             tally.proxy += t.people
 
-    return _Raw(units, dict(invited), dict(completed), dict(tallies), keys, applies)
+    return _Raw(
+        units, dict(invited), dict(completed), dict(tallies), keys, applies, channels, channels_used
+    )
 
 
 # ------------------------------------------------------------------ values
@@ -385,49 +410,87 @@ def _build(survey: Survey, raw: _Raw) -> _Built:
     for (_, audience), count in raw.invited.items():
         total_invited[audience] += count
 
-    for key in raw.keys:
+    values: dict[tuple[FigureKey, int | None], Values] = {}
+    state: dict[tuple[FigureKey, int | None], Suppression] = {}
+    built: list[FigureKey] = []
+    sizes: dict[tuple[FigureKey, int], int] = {}  # answers per unit, to choose whom to hide
+    keys = [key.in_channel(channel) for key in raw.keys for channel in (None, *raw.channels)]
+    for key in keys:
         unit_ids = [uid for uid in raw.units if (key, uid) in raw.applies]
         if not unit_ids:
             continue
-        values: dict[int, Values] = {}
-        primary: dict[int, Suppression] = {}
         parts: list[tuple[UnitInfo, _Tally, Values]] = []
         for uid in unit_ids:
             tally = raw.tallies.get((key, uid), _Tally())
-            values[uid] = _unit_values(survey, key, tally)
-            primary[uid] = _primary(key, raw.invited.get((uid, key.audience), 0), tally.n)
+            values[(key, uid)] = _unit_values(survey, key, tally)
+            state[(key, uid)] = _primary(key, raw.invited.get((uid, key.audience), 0), tally.n)
+            sizes[(key, uid)] = tally.n
             unit = raw.units[uid]
             # A unit is in the municipality's figure if it has a weight and any data.
             if (key.kind == FigureKind.RESPONSE and tally.n > 0) or (
                 key.kind != FigureKind.RESPONSE and unit.citizens > 0 and tally.has_data
             ):
-                parts.append((unit, tally, values[uid]))
-        members = frozenset(u.id for u, _, _ in parts)
-        contributors[key] = members
-        total = _total_values(survey, key, parts)
-        total_state = _primary(key, total_invited[key.audience], total.n)
+                parts.append((unit, tally, values[(key, uid)]))
+        contributors[key] = frozenset(u.id for u, _, _ in parts)
+        total = values[(key, None)] = _total_values(survey, key, parts)
+        state[(key, None)] = _primary(key, total_invited[key.audience], total.n)
+        built.append(key)
 
-        # Secondary suppression: with exactly one hidden unit in the total, the total and
-        # the shown units would give it away; hide the smallest shown unit too, or the
-        # total when there is no other unit to hide.
-        hidden = [uid for uid in members if primary[uid] != Suppression.NONE]
-        if len(hidden) == 1 and total_state == Suppression.NONE:
-            shown = [uid for uid in members if primary[uid] == Suppression.NONE]
+    # Secondary suppression, repeated until nothing changes, since hiding one cell can
+    # expose another: (1) with exactly one hidden unit in a municipality figure, the total
+    # and the shown units would give it away: hide the shown unit with the fewest answers
+    # too, or the total when there is no other unit to hide; (2) a channel's cell next to
+    # a hidden figure for all channels, or next to the other channel's hidden cell, would
+    # give that away by subtraction: hide it too. Only ever hides more, so it ends.
+    changed = True
+    while changed:
+        changed = False
+        for key in built:
+            members = contributors[key]
+            hidden = [uid for uid in members if state[(key, uid)] != Suppression.NONE]
+            if len(hidden) != 1 or state[(key, None)] != Suppression.NONE:
+                continue
+            shown = [uid for uid in members if state[(key, uid)] == Suppression.NONE]
             if shown:
-                victim = min(shown, key=lambda uid: (raw.tallies.get((key, uid), _Tally()).n, uid))
-                primary[victim] = Suppression.SECONDARY
+                victim = min(shown, key=lambda uid: (sizes[(key, uid)], uid))
+                state[(key, victim)] = Suppression.SECONDARY
             else:
-                total_state = Suppression.SECONDARY
+                state[(key, None)] = Suppression.SECONDARY
+            changed = True
+        places: list[int | None] = [*raw.units, None]
+        for key in raw.keys if raw.channels else ():
+            for place in places:
+                if (key, place) not in state:
+                    continue
+                cells = [
+                    (key.in_channel(channel), place)
+                    for channel in raw.channels
+                    if (key.in_channel(channel), place) in state
+                ]
+                # A channel with no answers here has nothing to protect or give away.
+                filled = [c for c in cells if _has_data(raw, c)]
+                whole_hidden = state[(key, place)] != Suppression.NONE
+                if not whole_hidden and all(state[c] == Suppression.NONE for c in filled):
+                    continue
+                for cell in filled:
+                    if state[cell] == Suppression.NONE:
+                        state[cell] = Suppression.SECONDARY
+                        changed = True
 
-        for uid in unit_ids:
-            state = primary[uid]
-            figures[(key, uid)] = Figure(
-                key, uid, state, values[uid] if state == Suppression.NONE else None
-            )
-        figures[(key, None)] = Figure(
-            key, None, total_state, total if total_state == Suppression.NONE else None
-        )
+    for cell, why in state.items():
+        figures[cell] = Figure(*cell, why, values[cell] if why == Suppression.NONE else None)
     return _Built(figures, contributors)
+
+
+def _has_data(raw: _Raw, cell: tuple[FigureKey, int | None]) -> bool:
+    """Whether a unit's (or, for None, any unit's) figure has any answer or completion."""
+    key, uid = cell
+    if uid is not None:
+        tally = raw.tallies.get((key, uid))
+        if tally is None:
+            return False
+        return tally.completed > 0 if key.kind == FigureKind.RESPONSE else tally.has_data
+    return any(_has_data(raw, (key, u)) for u in raw.units if (key, u) in raw.applies)
 
 
 def _primary(key: FigureKey, invited: int, n: int) -> Suppression:
@@ -515,6 +578,8 @@ async def compute_report(
         purged_rounds=await tallies.purged_rounds(session, selection.round_ids),
         baseline=baseline,
         audiences=audiences,
+        channels=raw.channels,
+        channels_used=raw.channels_used,
     )
     return restrict(report, unit_ids) if unit_ids is not None else report
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from storage.enums import Audience, UnitKind
+from storage.enums import Audience, Channel, UnitKind
 from surveys.indicators.stats import Difference, Interval
 from surveys.questionnaire.schema import Survey
 
@@ -50,12 +50,19 @@ class FigureKey:
     """One row of a table: a kind of figure for one audience and subject.
 
     ``subject`` is the item id (ITEM, NEGATIVE), the theme's value (THEME), or ""
-    (TILS, RESPONSE).
+    (TILS, RESPONSE). ``channel`` None is the figure over all channels; a channel, the
+    same figure over the answers that came by it (and for RESPONSE, the deliveries
+    completed by it).
     """
 
     audience: Audience
     kind: FigureKind
     subject: str = ""
+    channel: Channel | None = None
+
+    def in_channel(self, channel: Channel | None) -> FigureKey:
+        """The same figure over one channel's answers (None: over all channels)."""
+        return FigureKey(self.audience, self.kind, self.subject, channel)
 
     @property
     def higher_is_worse(self) -> bool:
@@ -88,7 +95,10 @@ class Values:
 
     ``n``: valid answers (ITEM, NEGATIVE), people with a score (THEME, TILS), or people
     invited (RESPONSE). ``share`` is the headline share: top-2 (ITEM, THEME), the
-    loneliness share (TILS, NEGATIVE) or the response rate (RESPONSE). ``proxy``
+    loneliness share (TILS, NEGATIVE) or the response rate (RESPONSE). A channel's
+    RESPONSE has no rate of its own (a person is invited once and may answer by either
+    channel): its ``n`` is everyone completed, by any channel, and its ``share`` the
+    share of them completed by this channel (``completed``). ``proxy
     counts answers (people, for THEME/TILS; completed responses, for RESPONSE) given by
     or with help from someone else; they are counted, never dropped.
     """
@@ -206,6 +216,12 @@ class Report:
     purged_rounds: tuple[int, ...] = ()
     baseline: Selection | None = None
     audiences: tuple[Audience, ...] = field(default=())
+    channels: tuple[Channel, ...] = ()
+    """The channels the figures are split by: every channel answers came by, when there
+    were two; empty when every answer came by one channel (its split would repeat the
+    figures for all channels). ``channels_used`` says which that was."""
+    channels_used: tuple[Channel, ...] = ()
+    """The channels any answer or completed delivery of the selection came by."""
 
     def figure(self, key: FigureKey, unit_id: int | None) -> Figure | None:
         """The figure of ``key`` for a unit (or the municipality, ``None``), if it applies."""

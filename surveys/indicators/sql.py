@@ -7,6 +7,9 @@ so the SQL and the Python rules cannot drift apart); the index and top-box score
 applied here in Python to each (item, value) row. A closed round's groups were counted
 once, when it closed, into ``round_tallies``, so a report over a year of closed rounds
 sums those instead of reading every answer again.
+Each answer also counts in the channel it came by (Telegram or web), beside all channels:
+the same query groups by the channel too, with each person's theme and T-ILS figures
+over their answers in that channel (``surveys.fieldwork.tallies.CHANNEL_COLUMNS``).
 Every query returns at most (units x audiences x items x options x items per theme)
 rows, however many answers there are. Works the same on SQLite and PostgreSQL:
 constants are typed bind parameters.
@@ -23,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Select
 
-from storage.enums import AnswerKind, Audience, UnitKind
+from storage.enums import AnswerKind, Audience, Channel, UnitKind
 from storage.models import (
     Citizen,
     CitizenStatus,
@@ -36,6 +39,7 @@ from storage.models import (
     round_units,
 )
 from surveys.fieldwork.tallies import (
+    CHANNEL_COLUMNS,
     GROUP_COLUMNS,
     answer_groups,
     delivery_groups,
@@ -65,6 +69,8 @@ class ItemCount:
     value: int | None
     proxy: bool
     count: int
+    channel: Channel | None = None
+    """The channel the answers came by; None: all channels."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class ThemeGroup:
     index_sum: float
     top2_sum: float
     top_sum: float
+    channel: Channel | None = None
+    """The people's answers in this channel alone; None: in all channels."""
 
 
 @dataclass(frozen=True)
@@ -94,11 +102,14 @@ class TilsGroup:
     answered: int
     total: int
     people: int
+    channel: Channel | None = None
+    """The people's answers in this channel alone; None: in all channels."""
 
 
 @dataclass(frozen=True)
 class DeliveryCount:
-    """Deliveries of one unit, audience, status and proxy flag, with or without answers."""
+    """Deliveries of one unit, audience, status and proxy flag, with or without answers,
+    and the channel a completed one was completed by (None before it is completed)."""
 
     unit_id: int
     audience: Audience
@@ -106,21 +117,25 @@ class DeliveryCount:
     proxy: bool
     has_answers: bool
     count: int
+    channel: Channel | None = None
 
 
 @dataclass(frozen=True)
 class AnswerTables:
-    """The three tables built from one pass over the answers of some rounds."""
+    """The three tables built from one pass over the answers of some rounds: each for all
+    channels (``channel`` None) and for each channel the answers came by."""
 
     items: list[ItemCount]
     themes: list[ThemeGroup]
     tils: list[TilsGroup]
+    channels: tuple[Channel, ...] = ()
+    """The channels any of the answers came by, in Channel's order."""
 
 
 def _tallied_groups(round_ids: Sequence[int]) -> Select[Any]:
     """The groups of tallied rounds, summed over the rounds: the rows ``answer_groups``
     gives for them, from their tallies."""
-    columns = [getattr(RoundTally, name) for name in GROUP_COLUMNS]
+    columns = [getattr(RoundTally, name) for name in (*GROUP_COLUMNS, *CHANNEL_COLUMNS)]
     return (
         select(*columns, func.sum(RoundTally.count))
         .where(RoundTally.round_id.in_(list(round_ids)))
@@ -153,34 +168,47 @@ async def answer_tables(
                 float(bool(is_top2(scale, position))),
                 float(bool(is_top_box(scale, position))),
             )
-    items: dict[tuple[int, Audience, str, AnswerKind, int | None, bool], int] = defaultdict(int)
+    # Keys end with the channel: None for all channels, else the channel's value.
+    items: dict[tuple[int, Audience, str, AnswerKind, int | None, bool, str | None], int] = (
+        defaultdict(int)
+    )
     # Per group of people, how many answers of each (item, value): whole numbers, so the
     # sums below come out the same whatever order, and however split, the rows arrive.
-    themes: dict[tuple[int, Audience, UnitKind, bool, str, int], dict[tuple[str, int], int]] = {}
-    tils: dict[tuple[int, Audience, bool, int], int] = defaultdict(int)
+    themes: dict[
+        tuple[int, Audience, UnitKind, bool, str, int, str | None], dict[tuple[str, int], int]
+    ] = {}
+    tils: dict[tuple[int, Audience, bool, int, str | None], int] = defaultdict(int)
+    channels: set[str] = set()
     counted = [r for r in round_ids if r in tallied]
     live = [r for r in round_ids if r not in tallied]
-    queries = ([answer_groups(survey, live)] if live else []) + (
+    queries = ([answer_groups(survey, live, by_channel=True)] if live else []) + (
         [_tallied_groups(counted)] if counted else []
     )
     # On the session's connection: Core rows, without the ORM's result processing.
     connection = await session.connection()
     for query in queries:
         rows = await connection.execute(query)
-        for unit, audience, unit_kind, proxy, item_id, kind, value, answered, total, n in rows:
+        for row in rows:
+            unit, audience, unit_kind, proxy, item_id, kind, value, answered, total = row[:9]
+            channel, own_answered, own_total, n = row[9:]
             count = int(n)
-            items[(unit, audience, item_id, kind, value, bool(proxy))] += count
-            score = scores.get((item_id, value)) if answered else None
-            if score is not None:
-                key = (unit, audience, unit_kind, bool(proxy), score[0], int(answered))
-                answers = themes.setdefault(key, defaultdict(int))
-                answers[(item_id, value)] += count
-            if total is not None:
-                tils[(unit, audience, bool(proxy), round(float(total)))] += count
+            channels.add(channel)
+            score = scores.get((item_id, value))
+            for where, person_answered, person_total in (
+                (None, answered, total),
+                (channel, own_answered, own_total),
+            ):
+                items[(unit, audience, item_id, kind, value, bool(proxy), where)] += count
+                if score is not None and person_answered:
+                    group = (unit, audience, unit_kind, bool(proxy), score[0], int(person_answered))
+                    answers = themes.setdefault((*group, where), defaultdict(int))
+                    answers[(item_id, value)] += count
+                if person_total is not None:
+                    tils[(unit, audience, bool(proxy), round(float(person_total)), where)] += count
     needed = len(survey.tils_items)
     groups = []
-    for key, answers in sorted(themes.items()):
-        answered = key[-1]
+    for key, answers in sorted(themes.items(), key=lambda pair: _channel_last(pair[0])):
+        answered = key[5]
         n = index = top2 = top = 0.0
         for item_value in sorted(answers):
             count = answers[item_value]
@@ -190,24 +218,59 @@ async def answer_tables(
             top2 += count * item_top2
             top += count * item_top
         groups.append(
-            ThemeGroup(*key, round(n / answered), index / answered, top2 / answered, top / answered)
+            ThemeGroup(
+                *key[:6],
+                round(n / answered),
+                index / answered,
+                top2 / answered,
+                top / answered,
+                _channel(key[6]),
+            )
         )
     # In a fixed order, so the caller's float sums do not depend on the rows' order.
     return AnswerTables(
-        items=[ItemCount(*key, items[key]) for key in sorted(items, key=_item_order)],
+        items=[
+            ItemCount(*key[:6], items[key], _channel(key[6]))
+            for key in sorted(items, key=_item_order)
+        ],
         themes=groups,
-        tils=[TilsGroup(*key[:3], needed, key[3], tils[key]) for key in sorted(tils)],
+        tils=[
+            TilsGroup(*key[:3], needed, key[3], tils[key], _channel(key[4]))
+            for key in sorted(tils, key=_channel_last)
+        ],
+        channels=tuple(c for c in Channel if c.value in channels),
     )
 
 
-def _item_order(key: tuple[int, Audience, str, AnswerKind, int | None, bool]) -> tuple[object, ...]:
-    unit, audience, item_id, kind, value, proxy = key
-    return (unit, audience, item_id, kind, -1 if value is None else value, proxy)
+def _channel(value: str | None) -> Channel | None:
+    return None if value is None else Channel(value)
+
+
+def _channel_last(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Sort key: all channels (None) first, then by channel, then the rest."""
+    *rest, channel = key
+    return (channel is not None, channel or "", *rest)
+
+
+def _item_order(
+    key: tuple[int, Audience, str, AnswerKind, int | None, bool, str | None],
+) -> tuple[object, ...]:
+    unit, audience, item_id, kind, value, proxy, channel = key
+    return (
+        channel is not None,
+        channel or "",
+        unit,
+        audience,
+        item_id,
+        kind,
+        -1 if value is None else value,
+        proxy,
+    )
 
 
 def _tallied_deliveries(round_ids: Sequence[int]) -> Select[Any]:
     t = RoundDeliveryTally
-    columns: list[Any] = [t.unit_id, t.audience, t.status, t.proxy, t.has_answers]
+    columns: list[Any] = [t.unit_id, t.audience, t.status, t.proxy, t.has_answers, t.channel]
     return (
         select(*columns, func.sum(t.count))
         .where(t.round_id.in_(list(round_ids)))
@@ -218,19 +281,19 @@ def _tallied_deliveries(round_ids: Sequence[int]) -> Select[Any]:
 async def delivery_counts(
     session: AsyncSession, round_ids: Sequence[int], tallied: Collection[int] = ()
 ) -> list[DeliveryCount]:
-    """Deliveries counted by unit, audience, status, proxy flag and whether they have
-    answers: from the deliveries of the rounds not in ``tallied``, and from the tallies
-    of those that are."""
+    """Deliveries counted by unit, audience, status, proxy flag, whether they have
+    answers and the channel a completed one was completed by: from the deliveries of the
+    rounds not in ``tallied``, and from the tallies of those that are."""
     counted = [r for r in round_ids if r in tallied]
     live = [r for r in round_ids if r not in tallied]
-    queries = ([delivery_groups(live)] if live else []) + (
+    queries = ([delivery_groups(live, by_channel=True)] if live else []) + (
         [_tallied_deliveries(counted)] if counted else []
     )
     connection = await session.connection()
     return [
-        DeliveryCount(u, a, s, bool(x), bool(h), int(c))
+        DeliveryCount(u, a, s, bool(x), bool(h), int(c), _channel(channel))
         for query in queries
-        for u, a, s, x, h, c in (await connection.execute(query)).all()
+        for u, a, s, x, h, channel, c in (await connection.execute(query)).all()
     ]
 
 

@@ -39,9 +39,17 @@ COMMANDS = ["/start", "/start x", "/hjaelp", "/sprog", "/stop", "/mine_data", "/
 TEXT_ALPHABET = string.printable + "æøåÆØÅ😀³٣１<>&\u200b\u202e"
 # What Telegram may refuse while people delete messages under the bot's hands.
 EXPECTED_REFUSALS = {ERR_EDIT_NOT_FOUND, ERR_CANT_EDIT, ERR_NOT_MODIFIED}
-# Rows the people in the fuzz may add for themselves (answers, comments, a /runde draft),
-# and the bot's bookkeeping (update ids, wrong-link attempts).
-MAY_GROW = {"answers", "comments", "round_drafts", "processed_updates", "invite_failures"}
+# Rows the people in the fuzz may add for themselves (answers, comments, a /runde draft, a
+# language chosen with /sprog before joining, which /slet removes), and the bot's
+# bookkeeping (update ids, wrong-link attempts).
+MAY_GROW = {
+    "answers",
+    "comments",
+    "round_drafts",
+    "language_choices",
+    "processed_updates",
+    "invite_failures",
+}
 
 
 def odd_number(rng: random.Random, real: list[int]) -> str:

@@ -167,6 +167,7 @@ async def test_csv_is_tidy_danish_and_says_why_a_figure_is_hidden(
         "vaerdi",
         "retning",
         "status",
+        "kanal",
     ]
 
     def value(unit: str, subject: str, indicator: str) -> dict[str, str]:
