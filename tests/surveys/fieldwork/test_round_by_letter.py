@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.enums import Audience, CitizenStatus
 from storage.models import (
@@ -295,3 +295,51 @@ async def test_a_round_reaches_web_only_people_by_letter_and_telegram_users_by_t
     # Finished: no more printed reminder for them.
     tokens, started = await _reminded(harness, round_id)
     assert who.web_token not in tokens and started == 9
+
+
+async def test_a_web_person_who_accepts_during_a_round_joins_it_with_no_chat_reminder(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        unit = await people.add_unit(session, "Plejecenter Åbakken", "care_home")
+        citizen = await people.add_citizen(session, unit, "Anna")
+        citizen.relatives_wanted = 1
+        [letter] = (
+            await issue_letters(
+                session,
+                unit,
+                RoundAudience.RELATIVES,
+                bot_username=BOT_USERNAME,
+                ttl=timedelta(days=30),
+                secret=SECRET,
+                public_url=PUBLIC_URL,
+            )
+        ).letters
+        round_, invited = await rounds.start_round(
+            session,
+            load_surveys()["standard"],
+            [unit],
+            RoundAudience.RELATIVES,
+            utcnow() + timedelta(days=14),
+        )
+        await session.commit()
+    assert invited == 0  # the letter is not opened yet: no one to invite
+    async with sessions() as session:
+        _, visitor = await open_web_link(session, letter.token)
+        assert visitor is not None
+        step = await web_accept_information(session, visitor.respondent_id)
+        await session.commit()
+    assert isinstance(step, Question)
+    async with sessions() as session:
+        [(status, reminder)] = (
+            await session.execute(
+                select(Delivery.status, Delivery.next_reminder_at).where(
+                    Delivery.round_id == round_.id
+                )
+            )
+        ).all()
+        status_now = await rounds.round_status(session, round_.id)
+        claimed = await claim_due(session, 100, now=utcnow() + timedelta(days=8))
+    assert (status, reminder) == (DeliveryStatus.SENT, None)
+    assert (status_now.invited, status_now.waiting, status_now.sent) == (1, 0, 1)
+    assert claimed == []
