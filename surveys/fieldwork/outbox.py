@@ -142,7 +142,12 @@ _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 def _with_recipient(statement: _Query, delivery: Any = Delivery) -> _Query:
     """``statement`` with a delivery joined to its respondent, citizen, Telegram account
-    and round: who a message goes to, and what they are asked about."""
+    and round: who a message goes to, and what they are asked about.
+
+    The inner join on the Telegram account keeps out the deliveries of people reached by
+    letter (no Telegram account): the sender never claims them, and the outbox's depth
+    never counts them (their delivery is sent when the round starts; see
+    surveys.fieldwork.rounds.invite_eligible)."""
     return (
         statement.join(Respondent, Respondent.id == delivery.respondent_id)
         .join(Citizen, Citizen.id == Respondent.citizen_id)

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import ROUND_AUDIENCES
@@ -23,6 +34,7 @@ from storage.models import (
     SurveyVersion,
     TelegramAccount,
     Unit,
+    WebAccount,
     round_units,
 )
 from storage.types import utcnow
@@ -51,7 +63,8 @@ async def start_round(
     reminder_days: Sequence[int] = (3, 7),
     anonymous: bool = True,
 ) -> tuple[Round, int]:
-    """Open a round and write a pending delivery for everyone in it (the outbox).
+    """Open a round and write a delivery for everyone in it: pending in the outbox for
+    Telegram users, sent at once for people reached by letter (``invite_eligible``).
 
     Returns the round and the number of people invited; a person is invited at most
     once per round however often this runs.
@@ -84,22 +97,19 @@ async def start_round(
     return round_, invited
 
 
-def _eligible(
-    unit_ids: Sequence[int], kinds: Sequence[str], round_id: int | None = None
+def _in_round(
+    unit_ids: Sequence[int], kinds: Sequence[str], round_id: int | None
 ) -> Select[int, int, str, str]:
-    """Who a round for these units and kinds of people reaches: onboarded, informed, not
-    stopped, their citizen still in care, and not already invited to this round."""
+    """People of these units and kinds whose citizen is still in care and who are not
+    already invited to this round; each channel adds who it can reach."""
     query = (
         select(Respondent.id, Citizen.unit_id, Respondent.kind, Unit.kind)
         .join(Citizen, Citizen.id == Respondent.citizen_id)
         .join(Unit, Unit.id == Citizen.unit_id)
-        .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
         .where(
             Citizen.unit_id.in_(list(unit_ids)),
             Respondent.kind.in_(list(kinds)),
             Citizen.status == CitizenStatus.ACTIVE,
-            TelegramAccount.informed_at.is_not(None),
-            TelegramAccount.stopped_at.is_(None),
         )
     )
     if round_id is not None:
@@ -112,16 +122,68 @@ def _eligible(
     return query
 
 
+def _eligible(
+    unit_ids: Sequence[int], kinds: Sequence[str], round_id: int | None = None
+) -> Select[int, int, str, str]:
+    """Who a round reaches in Telegram: onboarded, informed, not stopped, their citizen
+    still in care, and not already invited to this round."""
+    return (
+        _in_round(unit_ids, kinds, round_id)
+        .join(TelegramAccount, TelegramAccount.id == Respondent.account_id)
+        .where(TelegramAccount.informed_at.is_not(None), TelegramAccount.stopped_at.is_(None))
+    )
+
+
+def _eligible_by_letter(
+    unit_ids: Sequence[int], kinds: Sequence[str], round_id: int | None = None
+) -> Select[int, int, str, str]:
+    """Who a round reaches by letter: people with no Telegram account who accepted the
+    information on the web and have not stopped there. A person with both is reached
+    in Telegram (``_eligible``), once."""
+    return (
+        _in_round(unit_ids, kinds, round_id)
+        .join(WebAccount, WebAccount.respondent_id == Respondent.id)
+        .where(
+            Respondent.account_id.is_(None),
+            WebAccount.informed_at.is_not(None),
+            WebAccount.stopped_at.is_(None),
+        )
+    )
+
+
 async def count_eligible(
     session: AsyncSession, unit_ids: Sequence[int], audience: RoundAudience
 ) -> int:
-    """How many people a round would invite now (for the summary before starting it)."""
-    query = _eligible(unit_ids, ROUND_AUDIENCES[audience]).subquery()
-    return int(await session.scalar(select(func.count()).select_from(query)) or 0)
+    """How many people a round would invite now, in Telegram and by letter (for the
+    summary before starting it)."""
+    total = 0
+    for eligible in (_eligible, _eligible_by_letter):
+        query = eligible(unit_ids, ROUND_AUDIENCES[audience]).subquery()
+        total += int(await session.scalar(select(func.count()).select_from(query)) or 0)
+    return total
+
+
+_SENT_AT = Delivery.metadata.tables[Delivery.__tablename__].c.sent_at.type
+_DELIVERY_COLUMNS = (
+    "round_id",
+    "respondent_id",
+    "unit_id",
+    "audience",
+    "unit_kind",
+    "status",
+    "sent_at",
+    "position",
+    "proxy",
+    "attempts",
+    "reminders_sent",
+    "invited_at",
+    "updated_at",
+)
 
 
 async def invite_eligible(session: AsyncSession, round_: Round) -> int:
-    """Write a pending delivery for every reachable person in the round (the outbox).
+    """Write a delivery for every reachable person in the round: a pending one (the
+    outbox) for Telegram users, a sent one for people reached by letter.
 
     INSERT ... SELECT, skipping people already invited: at most once per round.
     """
@@ -135,38 +197,37 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
         .all()
     )
     now = utcnow()
-    people = _eligible(unit_ids, ROUND_AUDIENCES[round_.audience], round_.id).subquery()
-    rows = select(
-        literal(round_.id),
-        people.c[0],
-        people.c[1],
-        people.c[2],
-        people.c[3],
-        literal(DeliveryStatus.PENDING.value),
-        literal(0),
-        literal(False),
-        literal(0),
-        literal(0),
-        literal(now),
-        literal(now),
-    ).where(true())  # SQLite needs a WHERE to tell INSERT ... SELECT from its ON CONFLICT
-    columns = (
-        "round_id",
-        "respondent_id",
-        "unit_id",
-        "audience",
-        "unit_kind",
-        "status",
-        "position",
-        "proxy",
-        "attempts",
-        "reminders_sent",
-        "invited_at",
-        "updated_at",
+    kinds = ROUND_AUDIENCES[round_.audience]
+    # People without Telegram are reached by letter: the letter (or the printed reminder)
+    # in their hands is the invitation, so their delivery is sent from the round's start,
+    # nothing waits in the outbox for them, and no reminder is scheduled for the sender
+    # (the outbox joins a Telegram account and finds none). Their reminders are printed
+    # (`pejling invite reminders`), and their next web visit resumes this delivery.
+    by_channel = (
+        (_eligible(unit_ids, kinds, round_.id), DeliveryStatus.PENDING, None),
+        (_eligible_by_letter(unit_ids, kinds, round_.id), DeliveryStatus.SENT, round_.opens_at),
     )
-    invited = await insert_select_ignoring_conflicts(
-        session, Delivery, columns, rows, conflict=("round_id", "respondent_id")
-    )
+    invited = 0
+    for eligible, status, sent_at in by_channel:
+        people = eligible.subquery()
+        rows = select(
+            literal(round_.id),
+            people.c[0],
+            people.c[1],
+            people.c[2],
+            people.c[3],
+            literal(status.value),
+            literal(sent_at, _SENT_AT) if sent_at else null(),
+            literal(0),
+            literal(False),
+            literal(0),
+            literal(0),
+            literal(now),
+            literal(now),
+        ).where(true())  # SQLite needs a WHERE to tell INSERT ... SELECT from its ON CONFLICT
+        invited += await insert_select_ignoring_conflicts(
+            session, Delivery, _DELIVERY_COLUMNS, rows, conflict=("round_id", "respondent_id")
+        )
     await _remember_participants(session, round_.id)
     return invited
 
@@ -214,8 +275,10 @@ async def enrol_respondent(
 ) -> int:
     """Put a person who just joined into every round already open for them.
 
-    They are in the chat right now, so the deliveries start as sent: the first
-    question follows at once instead of a separate invitation.
+    They are in the chat (or on the web page) right now, so the deliveries start as
+    sent: the first question follows at once instead of a separate invitation. Only a
+    person with a Telegram account gets reminders scheduled for the sender; one without
+    is reminded on paper, as at a round's start (``invite_eligible``).
     """
     now = now or utcnow()
     citizen = await session.get(Citizen, respondent.citizen_id)
@@ -247,7 +310,11 @@ async def enrol_respondent(
                 unit_kind=unit.kind,
                 status=DeliveryStatus.SENT,
                 sent_at=now,
-                next_reminder_at=next_reminder(now, list(reminder_days or []), 0),
+                next_reminder_at=(
+                    next_reminder(now, list(reminder_days or []), 0)
+                    if respondent.account_id is not None
+                    else None
+                ),
             )
         )
         created += 1

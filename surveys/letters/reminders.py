@@ -80,7 +80,9 @@ async def reminder_letters(
         select(round_units.c.unit_id).where(round_units.c.round_id == round_id)
     )
     unfinished = or_(
-        # Not yet in the round (a round takes a web-only person in at their next visit) ...
+        # Not yet in the round: a round takes in, at its start, web-only people who have
+        # accepted the information; one who opened the letter but has not accepted it yet
+        # is taken in at their next visit ...
         ~exists().where(
             RoundParticipant.round_id == round_id,
             RoundParticipant.respondent_id == Respondent.id,
