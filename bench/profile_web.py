@@ -42,7 +42,9 @@ from storage.db import create_engine, session_factory
 from web.app import build_web_app
 
 
-async def profile(database: str, people: int, workdir: Path, top: int, out: Path | None) -> None:
+async def profile(
+    database: str, people: int, workdir: Path, top: int, out: Path | None, profiled: bool
+) -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     async with throwaway_database(database, workdir) as url:
@@ -71,7 +73,8 @@ async def profile(database: str, people: int, workdir: Path, top: int, out: Path
                 counter.counting = True
                 profiler = cProfile.Profile()
                 started = time.perf_counter()
-                profiler.enable()
+                if profiled:
+                    profiler.enable()
                 drive: Drive = await drive_closed_loop(persons)
                 profiler.disable()
                 seconds = time.perf_counter() - started
@@ -79,9 +82,13 @@ async def profile(database: str, people: int, workdir: Path, top: int, out: Path
             await runner.cleanup()
             await engine.dispose()
     answers = len(drive.latencies)
+    if not profiled:
+        print(f"{database}: {answers} answers in {seconds:.2f} s: {answers / seconds:.0f}/s")
+        return
     print(
         f"{database}: {answers} answers ({people} people x {ANSWERS_PER_PERSON}) in "
-        f"{seconds:.2f} s under cProfile: {answers / seconds:.0f} answers/s "
+        f"{seconds:.2f} s{' under cProfile' if profiled else ''}: "
+        f"{answers / seconds:.0f} answers/s "
         f"(an indication: the people run in this process too); "
         f"SQL statements {counter.text(answers, 'answer')}"
     )
@@ -133,9 +140,21 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--no-profile", action="store_true", help="only time the loop (an indication)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pejling-profile-web-") as workdir:
-        asyncio.run(profile(args.database, args.people, Path(workdir), args.top, args.out))
+        asyncio.run(
+            profile(
+                args.database,
+                args.people,
+                Path(workdir),
+                args.top,
+                args.out,
+                not args.no_profile,
+            )
+        )
 
 
 if __name__ == "__main__":
