@@ -26,12 +26,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bench.answering import Drive
 from bench.common import DATABASES, ROOT, StatementCounter, throwaway_database
 from bench.web import (
     ANSWERS_PER_PERSON,
     LINK_SECRET,
     WEB_SESSION_SECRET,
-    Drive,
     browsers,
     drive_closed_loop,
     populate_letters,

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, Update, bindparam, select, update
+from sqlalchemy import Row, Select, Table, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Audience, UnitKind
@@ -249,7 +249,8 @@ def _open_press_statement(by_account: bool) -> Select[Any]:
         )
         .where(
             (p.account_id if by_account else d.respondent_id) == bindparam("who"),
-            d.status.in_((*OPEN_DELIVERY_STATUSES, DeliveryStatus.PENDING)),
+            # Equalities, not IN: an IN list is expanded into the SQL at every execution.
+            or_(*(d.status == s for s in (*OPEN_DELIVERY_STATUSES, DeliveryStatus.PENDING))),
             r.closed_at.is_(None),
             r.opens_at <= now,
             r.closes_at > now,

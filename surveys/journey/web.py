@@ -258,7 +258,8 @@ def _visitor_statement(enrolment: bool) -> Select[Any]:
         now = bindparam("now", type_=r.closes_at.type)
         audience_fits = or_(
             *(
-                and_(p.kind == kind, r.audience.in_(audiences))
+                # Equalities, not IN: an IN list is expanded into the SQL at every execution.
+                and_(p.kind == kind, or_(*(r.audience == audience for audience in audiences)))
                 for kind, audiences in _ROUND_AUDIENCES_OF.items()
             )
         )
@@ -300,7 +301,7 @@ async def _read_visitor(
 ) -> Row[Any] | None:
     """The person's row (``_visitor_statement``); None when they deleted their data or
     their citizen left."""
-    row = (
+    row: Row[Any] | None = (
         await session.execute(
             _visitor_statement(enrolment_at is not None),
             {"respondent_id": respondent_id, "now": enrolment_at},
