@@ -482,7 +482,7 @@ def _throughput_check(section: Section, database: str, people: int, runs: tuple[
         f"Pejling's process spends {cpu:.1f} ms of CPU per answer against {bare_cpu:.1f} ms "
         "for the bare pages; the difference is Pejling's own work per answer (the database "
         "reads and writes of the POST and of the next page, the session cookie, the CSRF "
-        "check, the headers), not yet profiled (bench/PROFILES.md has no web section)"
+        "check, the headers); bench/PROFILES.md, web section, says where it went"
     )
     section.checks.append(
         Check(

@@ -38,9 +38,12 @@ DATABASE_TIMEOUT = 3.0
 
 def template_options() -> dict[str, Any]:
     """Jinja2's settings: autoescape on for every template (names and texts come from
-    files a municipality edits), and an unknown name is an error, not a blank."""
+    files a municipality edits), and an unknown name is an error, not a blank. Templates
+    are read once per process (no look at the file's time on every page): they change
+    only with a new version of Pejling, which restarts the process."""
     return {
         "loader": jinja2.FileSystemLoader(TEMPLATES),
+        "auto_reload": False,
         "autoescape": True,
         "trim_blocks": True,
         "lstrip_blocks": True,

@@ -30,8 +30,9 @@ def gettext_for(locale: str) -> Callable[[str], str]:
     return translations(normalise_locale(locale)).gettext
 
 
+@lru_cache(maxsize=1024)
 def number_text(value: int | float, locale: str) -> str:
-    """A number as the language writes it."""
+    """A number as the language writes it (remembered: every question page writes two)."""
     return format_decimal(value, locale=locale)
 
 

@@ -117,13 +117,17 @@ def contact_of(request: web.Request, gettext: Callable[[str], str]) -> str:
     return request.app[SETTINGS].contact or gettext("din kommunes ældreområde")
 
 
-async def _visitor(request: web.Request, db: AsyncSession) -> Visitor | None:
-    """The person of this browser session; a deleted or departed one leads nowhere."""
+async def _visitor(
+    request: web.Request, db: AsyncSession, *, telegram: bool = False
+) -> Visitor | None:
+    """The person of this browser session; a deleted or departed one leads nowhere. The
+    "Åbn i Telegram" link (a read of its own) only with ``telegram``."""
     session = await get_session(request)
     respondent_id = session.get(RESPONDENT)
     if not isinstance(respondent_id, int):
         return None
-    visitor = await journey.web_visitor(db, respondent_id, links=link_keys(request))
+    links = link_keys(request) if telegram else None
+    visitor = await journey.web_visitor(db, respondent_id, links=links)
     if visitor is None:
         session.pop(RESPONDENT, None)
     return visitor
@@ -277,7 +281,7 @@ async def code_given(request: web.Request) -> web.Response:
 async def welcome(request: web.Request) -> web.Response:
     """The landing page: answer here, or in Telegram."""
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
+        visitor = await _visitor(request, db, telegram=True)
     if visitor is None:
         return await _session_over(request)
     session = await get_session(request)
@@ -299,15 +303,19 @@ async def survey(request: web.Request) -> web.Response:
     session = await get_session(request)
     locale, _ = _gettext(session)
     note = session.pop(NOTE, None)
+    respondent_id = session.get(RESPONDENT)
+    if not isinstance(respondent_id, int):
+        return await _session_over(request)
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
+        # The person and their current step together: two reads on most pages.
+        visitor, shown = await journey.web_survey(db, respondent_id)
         if visitor is None:
+            session.pop(RESPONDENT, None)
             return await _session_over(request)
         if visitor.stopped:
             return await render(request, "stopped.html", _("Du får ikke flere spørgeskemaer"))
         if not visitor.informed:
             return await _information(request, locale, _)
-        shown = await journey.web_current(db, visitor.respondent_id)
         await db.commit()
     notes = {
         "stale": _("Det spørgsmål er allerede besvaret. Her er, hvor du er nået til."),

@@ -15,6 +15,7 @@ from surveys.journey.answering import (
     go_back,
     next_step,
     open_delivery,
+    open_step,
     option_position,
     step_of,
 )
@@ -55,6 +56,7 @@ from surveys.journey.web import (
     web_resume,
     web_set_locale,
     web_stop,
+    web_survey,
     web_visitor,
 )
 
@@ -85,6 +87,7 @@ __all__ = [
     "next_step",
     "open_delivery",
     "open_invite",
+    "open_step",
     "open_web_code",
     "open_web_link",
     "option_position",
@@ -101,5 +104,6 @@ __all__ = [
     "web_resume",
     "web_set_locale",
     "web_stop",
+    "web_survey",
     "web_visitor",
 ]

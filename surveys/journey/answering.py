@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, Table, Update, bindparam, select, update
+from sqlalchemy import Row, Select, Table, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import Audience, UnitKind
@@ -120,6 +121,36 @@ async def next_step(
     return await step_of(session, delivery)
 
 
+async def open_step(session: AsyncSession, who: Who, now: datetime | None = None) -> Step | None:
+    """What to show this person now, as ``next_step``, in one read: the delivery
+    ``open_delivery`` would choose, with its round and stored answers (the web pages ask
+    this on every page)."""
+    now = now or utcnow()
+    by_account = who.account_id is not None
+    rows = (
+        await session.execute(
+            _open_press_statement(by_account),
+            {"who": who.account_id if by_account else who.respondent_id, "now": now},
+        )
+    ).all()
+    if not rows:
+        return None
+    press = _press_of(rows[0].id, rows)
+    if press.status == DeliveryStatus.PENDING:
+        # The person came by before the invitation went out: no invitation is needed now.
+        press.status = DeliveryStatus.SENT
+        await _write_delivery(
+            session,
+            press,
+            {
+                "status": DeliveryStatus.SENT,
+                "sent_at": now,
+                "next_reminder_at": next_reminder(now, press.reminder_days, 0),
+            },
+        )
+    return await _step(session, press)
+
+
 async def step_of(session: AsyncSession, delivery: Delivery) -> Step:
     """The question (or the comment prompt) a delivery stands at."""
     press = await _load_press(session, delivery.id, lock=False)
@@ -162,42 +193,73 @@ def _choice_of(kind: str, value: int | None) -> str:
     return SKIP if kind == AnswerKind.SKIP else str(value)
 
 
+def _press_select() -> Select[Any]:
+    """The delivery, its round, owner and stored answers, for a WHERE to name the delivery."""
+    d, r = Delivery.__table__.c, Round.__table__.c
+    p, c, a = Respondent.__table__.c, Citizen.__table__.c, AnswerRow.__table__.c
+    return select(
+        d.id,
+        d.round_id,
+        d.status,
+        d.position,
+        d.audience,
+        d.unit_kind,
+        d.started_at,
+        d.respondent_id,
+        r.survey_version_id,
+        r.closes_at,
+        r.closed_at,
+        r.reminder_days,
+        r.anonymous,
+        p.account_id,
+        c.first_name,
+        a.item_id,
+        a.kind,
+        a.value,
+    ).select_from(
+        Delivery.__table__.join(Round.__table__, r.id == d.round_id)
+        .outerjoin(Respondent.__table__, p.id == d.respondent_id)
+        .outerjoin(Citizen.__table__, c.id == p.citizen_id)
+        .outerjoin(AnswerRow.__table__, a.delivery_id == d.id)
+    )
+
+
 @lru_cache(maxsize=2)
 def _press_statement(lock: bool) -> Select[Any]:
     """The delivery, its round, owner and stored answers in one read; built once (Core
     columns, bound id), since building a statement per press cost more than running it."""
-    d, r = Delivery.__table__.c, Round.__table__.c
-    p, c, a = Respondent.__table__.c, Citizen.__table__.c, AnswerRow.__table__.c
-    statement = (
-        select(
-            d.round_id,
-            d.status,
-            d.position,
-            d.audience,
-            d.unit_kind,
-            d.started_at,
-            d.respondent_id,
-            r.survey_version_id,
-            r.closes_at,
-            r.closed_at,
-            r.reminder_days,
-            r.anonymous,
-            p.account_id,
-            c.first_name,
-            a.item_id,
-            a.kind,
-            a.value,
-        )
-        .select_from(
-            Delivery.__table__.join(Round.__table__, r.id == d.round_id)
-            .outerjoin(Respondent.__table__, p.id == d.respondent_id)
-            .outerjoin(Citizen.__table__, c.id == p.citizen_id)
-            .outerjoin(AnswerRow.__table__, a.delivery_id == d.id)
-        )
-        .where(d.id == bindparam("delivery_id"))
-    )
+    d = Delivery.__table__.c
+    statement = _press_select().where(d.id == bindparam("delivery_id"))
     # Two presses of one delivery (a double tap, two processes) take turns.
     return statement.with_for_update(of=Delivery.__table__) if lock else statement
+
+
+@lru_cache(maxsize=2)
+def _open_press_statement(by_account: bool) -> Select[Any]:
+    """As ``_press_statement``, for the delivery ``open_delivery`` chooses (bound: ``who``,
+    the account or respondent id, and ``now``); built once."""
+    d, r, p = Delivery.__table__.c, Round.__table__.c, Respondent.__table__.c
+    now = bindparam("now", type_=r.closes_at.type)
+    chosen = (
+        select(d.id)
+        .select_from(
+            Delivery.__table__.join(Respondent.__table__, p.id == d.respondent_id).join(
+                Round.__table__, r.id == d.round_id
+            )
+        )
+        .where(
+            (p.account_id if by_account else d.respondent_id) == bindparam("who"),
+            # Equalities, not IN: an IN list is expanded into the SQL at every execution.
+            or_(*(d.status == s for s in (*OPEN_DELIVERY_STATUSES, DeliveryStatus.PENDING))),
+            r.closed_at.is_(None),
+            r.opens_at <= now,
+            r.closes_at > now,
+        )
+        .order_by(d.updated_at.desc(), d.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return _press_select().where(d.id == chosen)
 
 
 async def _load_press(session: AsyncSession, delivery_id: int, *, lock: bool) -> _Press | None:
@@ -205,6 +267,10 @@ async def _load_press(session: AsyncSession, delivery_id: int, *, lock: bool) ->
     rows = (await session.execute(statement, {"delivery_id": delivery_id})).all()
     if not rows:
         return None
+    return _press_of(delivery_id, rows)
+
+
+def _press_of(delivery_id: int, rows: Sequence[Row[Any]]) -> _Press:
     first = rows[0]
     return _Press(
         delivery_id=delivery_id,

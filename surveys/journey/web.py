@@ -14,10 +14,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Row, Select, and_, case, exists, func, select, update
+from sqlalchemy import Row, Select, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import ROUND_AUDIENCES, Audience
 from storage.models import (
     Citizen,
     CitizenStatus,
@@ -31,10 +34,11 @@ from storage.models import (
     TelegramAccount,
     WebAccount,
     WebCodeFailure,
+    round_units,
 )
 from storage.types import utcnow
 from surveys.fieldwork.rounds import enrol_respondent, is_open
-from surveys.journey.answering import Who, finish, go_back, open_delivery, step_of
+from surveys.journey.answering import Who, finish, go_back, open_step
 from surveys.journey.answering import answer as answer_press
 from surveys.journey.results import Finished, Outcome, Step
 from surveys.registry.invites import (
@@ -230,6 +234,95 @@ async def _web_account(session: AsyncSession, respondent_id: int) -> WebAccount:
 # ---------------------------------------------------------------- the person
 
 
+@lru_cache(maxsize=2)
+def _visitor_statement(enrolment: bool) -> Select[Any]:
+    """The person, their citizen's status and both accounts in one read (bound:
+    ``respondent_id``); with ``enrolment``, also whether a round open at ``now`` (bound)
+    is still to take them in, as ``enrol_respondent`` would. Built once (Core columns)."""
+    p, c = Respondent.__table__.c, Citizen.__table__.c
+    w, t = WebAccount.__table__.c, TelegramAccount.__table__.c
+    columns: list[Any] = [
+        p.id,
+        p.kind,
+        c.status,
+        t.id.label("account_id"),
+        w.locale.label("web_locale"),
+        w.informed_at.label("web_informed_at"),
+        w.stopped_at.label("web_stopped_at"),
+        t.locale.label("telegram_locale"),
+        t.informed_at.label("telegram_informed_at"),
+        t.stopped_at.label("telegram_stopped_at"),
+    ]
+    if enrolment:
+        r, u, joined = Round.__table__.c, round_units.c, RoundParticipant.__table__.c
+        now = bindparam("now", type_=r.closes_at.type)
+        audience_fits = or_(
+            *(
+                # Equalities, not IN: an IN list is expanded into the SQL at every execution.
+                and_(p.kind == kind, or_(*(r.audience == audience for audience in audiences)))
+                for kind, audiences in _ROUND_AUDIENCES_OF.items()
+            )
+        )
+        columns.append(
+            exists()
+            .where(
+                u.round_id == r.id,
+                u.unit_id == c.unit_id,
+                audience_fits,
+                r.closed_at.is_(None),
+                r.opens_at <= now,
+                r.closes_at > now,
+                ~exists().where(
+                    joined.round_id == r.id, joined.respondent_id == bindparam("respondent_id")
+                ),
+            )
+            .label("unenrolled")
+        )
+    return (
+        select(*columns)
+        .select_from(
+            Respondent.__table__.join(Citizen.__table__, c.id == p.citizen_id)
+            .outerjoin(WebAccount.__table__, w.respondent_id == p.id)
+            .outerjoin(TelegramAccount.__table__, t.id == p.account_id)
+        )
+        .where(p.id == bindparam("respondent_id"))
+    )
+
+
+# For each kind of person, the kinds of round that reach them.
+_ROUND_AUDIENCES_OF = {
+    kind: [audience for audience, kinds in ROUND_AUDIENCES.items() if kind in kinds]
+    for kind in Audience
+}
+
+
+async def _read_visitor(
+    session: AsyncSession, respondent_id: int, *, enrolment_at: datetime | None = None
+) -> Row[Any] | None:
+    """The person's row (``_visitor_statement``); None when they deleted their data or
+    their citizen left."""
+    row: Row[Any] | None = (
+        await session.execute(
+            _visitor_statement(enrolment_at is not None),
+            {"respondent_id": respondent_id, "now": enrolment_at},
+        )
+    ).first()
+    if row is None or row.status != CitizenStatus.ACTIVE:
+        return None
+    return row
+
+
+def _visitor_of(row: Row[Any], telegram_link: str | None) -> Visitor:
+    return Visitor(
+        respondent_id=row.id,
+        role=row.kind,
+        locale=row.web_locale or row.telegram_locale,
+        informed=bool(row.web_informed_at or row.telegram_informed_at),
+        stopped=bool(row.web_stopped_at or row.telegram_stopped_at),
+        telegram_link=telegram_link,
+    )
+
+
 async def web_visitor(
     session: AsyncSession,
     respondent_id: int,
@@ -238,47 +331,30 @@ async def web_visitor(
     token: str | None = None,
 ) -> Visitor | None:
     """The person behind a session; None when they deleted their data or their citizen
-    left (a stale cookie leads nowhere)."""
-    row = (
-        await session.execute(
-            select(Respondent, Citizen.status, WebAccount, TelegramAccount)
-            .join(Citizen, Citizen.id == Respondent.citizen_id)
-            .outerjoin(WebAccount, WebAccount.respondent_id == Respondent.id)
-            .outerjoin(TelegramAccount, TelegramAccount.id == Respondent.account_id)
-            .where(Respondent.id == respondent_id)
-        )
-    ).first()
+    left (a stale cookie leads nowhere). The "Åbn i Telegram" link only with ``links``."""
+    row = await _read_visitor(session, respondent_id)
     if row is None:
         return None
-    respondent, status, web, account = row
-    if status != CitizenStatus.ACTIVE:
-        return None
-    return Visitor(
-        respondent_id=respondent.id,
-        role=respondent.kind,
-        locale=(web.locale if web else None) or (account.locale if account else None),
-        informed=bool((web and web.informed_at) or (account and account.informed_at)),
-        stopped=bool((web and web.stopped_at) or (account and account.stopped_at)),
-        telegram_link=await _telegram_link(session, respondent, account, links, token),
-    )
+    link = await _telegram_link(session, row.id, row.account_id is not None, links, token)
+    return _visitor_of(row, link)
 
 
 async def _telegram_link(
     session: AsyncSession,
-    respondent: Respondent,
-    account: TelegramAccount | None,
+    respondent_id: int,
+    in_telegram: bool,
     links: LinkKeys | None,
     token: str | None,
 ) -> str | None:
     if links is None:
         return None
-    if account is not None:
+    if in_telegram:
         # Already in Telegram: the bot's chat, where they continue.
         return f"https://t.me/{links.bot_username}"
     if token is None:
         salt = await session.scalar(
             select(Invite.salt)
-            .where(Invite.respondent_id == respondent.id, Invite.salt.is_not(None))
+            .where(Invite.respondent_id == respondent_id, Invite.salt.is_not(None))
             .order_by(Invite.id.desc())
             .limit(1)
         )
@@ -345,18 +421,44 @@ async def web_current(
     """The current question or comment prompt; Finished when the person completed the
     open round (the thank-you, no changes); None when no round is open for them."""
     now = now or utcnow()
-    visitor = await web_visitor(session, respondent_id)
-    if visitor is None:
+    row = await _read_visitor(session, respondent_id, enrolment_at=now)
+    if row is None:
         return None
-    if visitor.informed and not visitor.stopped:
+    visitor = _visitor_of(row, None)
+    return await _current(session, respondent_id, _to_enrol(visitor, row), now)
+
+
+async def web_survey(
+    session: AsyncSession, respondent_id: int, *, now: datetime | None = None
+) -> tuple[Visitor | None, Step | Finished | None]:
+    """What the survey page shows: the person (None: a stale cookie), and for a person
+    who accepted the information and did not stop, ``web_current``; in two reads when
+    nothing is to be written (the person, then their open delivery with its answers)."""
+    now = now or utcnow()
+    row = await _read_visitor(session, respondent_id, enrolment_at=now)
+    if row is None:
+        return None, None
+    visitor = _visitor_of(row, None)
+    if not visitor.informed or visitor.stopped:
+        return visitor, None
+    return visitor, await _current(session, respondent_id, _to_enrol(visitor, row), now)
+
+
+def _to_enrol(visitor: Visitor, row: Row[Any]) -> bool:
+    # A round started since their last visit (or before they joined) takes them in.
+    return visitor.informed and not visitor.stopped and bool(row.unenrolled)
+
+
+async def _current(
+    session: AsyncSession, respondent_id: int, enrol: bool, now: datetime
+) -> Step | Finished | None:
+    if enrol:
         respondent = await session.get(Respondent, respondent_id)
         assert respondent is not None
-        # A round started since their last visit (or before they joined) takes them in.
         await enrol_respondent(session, respondent, now=now)
-    who = Who.web(respondent_id)
-    delivery = await open_delivery(session, who, now)
-    if delivery is not None:
-        return await step_of(session, delivery)
+    step = await open_step(session, Who.web(respondent_id), now)
+    if step is not None:
+        return step
     completed = await session.scalar(
         select(Delivery.id)
         .join(Round, Round.id == Delivery.round_id)
