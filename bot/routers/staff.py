@@ -170,6 +170,13 @@ async def wizard_step(
         if value not in {str(w * 7) for w in CLOSING_WEEKS}:
             await callback.answer(_("Vælg en af knapperne."), show_alert=True)
             return
+        if not (draft.unit_ids and draft.survey_id and draft.audience):
+            # A closing date pressed on an old or forged screen, before the draft had its
+            # units, survey and audience (or after another press began it again).
+            await callback.answer(
+                _("Runden er ikke færdig. Skriv /runde for at begynde forfra."), show_alert=True
+            )
+            return
         draft.closes_days = int(value)
         screen = await _summary(session, scope, draft)
     elif step == "start":

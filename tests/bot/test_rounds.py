@@ -199,6 +199,25 @@ async def test_staff_start_a_round_with_buttons_for_their_own_units(harness: Bot
     assert await harness.send_invitations() == 3
 
 
+async def test_a_closing_date_pressed_before_the_audience_is_refused_politely(
+    harness: BotHarness,
+) -> None:
+    # Found by the fuzz: a closing-date button of an old or forged screen, pressed on a
+    # draft without its audience, crashed the summary and left the press spinning.
+    home = await harness.unit("Plejecenter Åbakken", "care_home")
+    token = await harness.invite(InviteRole.STAFF, unit_id=home)
+    nurse = harness.person(502)
+    await nurse.send(f"/start {token}")
+    [menu] = await nurse.send("/runde")
+    await nurse.press("☐ Plejecenter Åbakken")
+    answer = await nurse.press_data(
+        RoundCb(step="closes", value="14").pack(), message_id=menu.message_id
+    )
+    assert answer.text == "Runden er ikke færdig. Skriv /runde for at begynde forfra."
+    async with harness.sessions() as session:
+        assert (await session.execute(select(Round))).first() is None
+
+
 async def test_only_staff_may_start_rounds_or_see_status(harness: BotHarness) -> None:
     unit = await harness.unit()
     citizen = await harness.citizen(unit)
