@@ -21,6 +21,7 @@ from storage.models import (
     RoundParticipant,
     TelegramAccount,
     Unit,
+    WebAccount,
 )
 from surveys.fieldwork import rounds
 from surveys.indicators import compute_report, round_selection
@@ -164,3 +165,61 @@ async def test_purge_removes_identifiable_data_and_keeps_the_figures(
         again = await retention.purge(session, retention_months=13, now=NOW)
     assert (again.tallied, again.deliveries, again.answers, again.comments) == (0, 0, 0, 0)
     assert (again.respondents, again.accounts) == (0, 0)
+
+
+async def test_purge_takes_a_web_only_persons_web_state_with_them(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A person who answered only on the web and has taken part in nothing since the
+    cut-off goes, and their web state (language, information accepted) with them; one who
+    took part recently keeps theirs."""
+    long_ago = NOW - timedelta(days=500)
+    async with sessions() as session:
+        unit = Unit(name="Hjemmeplejen Nord", kind="home_care")
+        session.add(unit)
+        await session.flush()
+        people = []
+        for name in ("Karen", "Poul"):
+            citizen = Citizen(unit_id=unit.id, first_name=name, created_at=long_ago)
+            session.add(citizen)
+            await session.flush()
+            respondent = Respondent(kind="citizen", citizen_id=citizen.id, created_at=long_ago)
+            session.add(respondent)
+            await session.flush()
+            session.add(
+                WebAccount(
+                    respondent_id=respondent.id,
+                    locale="en",
+                    informed_at=long_ago,
+                    # Karen said "no more surveys" long ago; Poul is invited by letter.
+                    stopped_at=long_ago if name == "Karen" else None,
+                    created_at=long_ago,
+                )
+            )
+            people.append(respondent.id)
+        idle, recent = people
+        round_, _ = await rounds.start_round(
+            session,
+            load_surveys()["standard"],
+            [unit],
+            RoundAudience.CITIZENS,
+            NOW + timedelta(days=14),
+            now=NOW - timedelta(days=5),
+        )
+        participants = set(
+            await session.scalars(
+                select(RoundParticipant.respondent_id).where(RoundParticipant.round_id == round_.id)
+            )
+        )
+        assert participants == {recent}
+        await session.commit()
+
+    async with sessions() as session:
+        await retention.purge(session, retention_months=13, now=NOW)
+        await session.commit()
+
+    async with sessions() as session:
+        left = set(await session.scalars(select(WebAccount.respondent_id)))
+        respondents = set(await session.scalars(select(Respondent.id)))
+    assert idle not in respondents and idle not in left
+    assert recent in respondents and left == {recent}
