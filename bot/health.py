@@ -3,17 +3,13 @@ may send; for Docker and proxies) and `/metrics` (Prometheus's text format)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.metrics import Metrics
-
-DATABASE_TIMEOUT = 3.0
+from storage.db import AsyncEngine, database_state
 
 
 def health_app(
@@ -34,12 +30,7 @@ def health_app(
 
     async def healthz(request: web.Request) -> web.Response:
         started = time.monotonic()
-        try:
-            async with asyncio.timeout(DATABASE_TIMEOUT), engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-            database = "ok"
-        except Exception as error:  # any failure means "not healthy"; the reason is reported
-            database = f"unavailable: {type(error).__name__}"
+        database = await database_state(engine)
         scheduler = "ok" if scheduler_alive() else "stalled"
         pages = await web_pages() if web_pages is not None else "off"
         sender = sender_state()

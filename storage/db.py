@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine as AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+HEALTH_TIMEOUT = 3.0  # seconds a health check waits for the database
+
+Sessions = async_sessionmaker[AsyncSession]
+"""What the edges hold to open a session: they name it without importing SQLAlchemy."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,3 +51,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def database_state(engine: AsyncEngine, timeout: float = HEALTH_TIMEOUT) -> str:
+    """ "ok" when the database answers a trivial query within ``timeout`` seconds, else
+    "unavailable: <the error's type>" (for /healthz; any failure counts)."""
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means "not healthy"; the reason is reported
+        return f"unavailable: {type(error).__name__}"
+    return "ok"

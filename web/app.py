@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,9 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import get_session
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from storage.db import AsyncEngine, Sessions, database_state
 from web import pages
 from web.i18n import gettext_for, normalise_locale
 from web.security import (
@@ -33,7 +31,6 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 ENGINE = web.AppKey("engine", AsyncEngine)
-DATABASE_TIMEOUT = 3.0
 
 
 def template_options() -> dict[str, Any]:
@@ -51,9 +48,7 @@ def template_options() -> dict[str, Any]:
     }
 
 
-def build_web_app(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
-) -> web.Application:
+def build_web_app(settings: Settings, sessions: Sessions, engine: AsyncEngine) -> web.Application:
     """The pages on one aiohttp application; needs WEB_SESSION_SECRET."""
     secret = settings.require_web_secret()
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
@@ -77,15 +72,7 @@ def build_web_app(
 
 async def healthz(request: web.Request) -> web.Response:
     """The web pages answer, and their database too."""
-    try:
-        async with (
-            asyncio.timeout(DATABASE_TIMEOUT),
-            request.app[ENGINE].connect() as connection,
-        ):
-            await connection.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception as error:  # any failure means "not healthy"; the reason is reported
-        database = f"unavailable: {type(error).__name__}"
+    database = await database_state(request.app[ENGINE])
     healthy = database == "ok"
     return web.json_response(
         {"status": "ok" if healthy else "unhealthy", "web": "ok", "database": database},

@@ -12,9 +12,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from storage.db import AsyncSession, Sessions
 from surveys import journey
 from surveys.journey import (
     CommentPrompt,
@@ -35,7 +35,7 @@ from web.views import comment_view, question_view
 log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
-SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+SESSIONS = web.AppKey("sessions", Sessions)
 
 # What the encrypted cookie holds: the respondent, the CSRF token, the language, and a
 # one-time note for the next page. No survey state.

@@ -8,10 +8,9 @@ import signal
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, SettingsError
-from storage.db import create_engine, session_factory
+from storage.db import AsyncEngine, Sessions, create_engine, session_factory
 from storage.migrate import prepare
 from web.app import build_web_app
 
@@ -20,9 +19,7 @@ log = logging.getLogger(__name__)
 PROBE_TIMEOUT = 3.0
 
 
-async def start_web(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
-) -> web.AppRunner:
+async def start_web(settings: Settings, sessions: Sessions, engine: AsyncEngine) -> web.AppRunner:
     """Serve the pages on WEBHOOK_HOST:WEB_PORT; the caller cleans the runner up."""
     runner = web.AppRunner(build_web_app(settings, sessions, engine), access_log=None)
     await runner.setup()
