@@ -33,9 +33,60 @@ BOT_USERNAME = "pejling_test_bot"
 
 
 @dataclass
-class BotHarness:
-    standin: BotAPIStandIn
+class Municipality:
+    """What the municipality does on the command line, through the same domain code."""
+
     sessions: async_sessionmaker[AsyncSession]
+
+    async def unit(self, name: str = "Plejecenter Åbakken", kind: str = "care_home") -> int:
+        async with self.sessions() as session:
+            unit = await people.add_unit(session, name, kind)
+            await session.commit()
+            return unit.id
+
+    async def citizen(self, unit_id: int, name: str | None = "Anna") -> int:
+        async with self.sessions() as session:
+            unit = await people.find_unit(session, str(unit_id))
+            citizen = await people.add_citizen(session, unit, name)
+            await session.commit()
+            return citizen.id
+
+    async def invite(
+        self,
+        role: InviteRole,
+        *,
+        citizen_id: int | None = None,
+        unit_id: int | None = None,
+        ttl: timedelta = timedelta(days=30),
+    ) -> str:
+        async with self.sessions() as session:
+            [issued] = await issue_invites(
+                session, role, ttl=ttl, citizen_id=citizen_id, unit_id=unit_id
+            )
+            await session.commit()
+            return issued.token
+
+    async def open_round(
+        self, unit_id: int, audience: RoundAudience = RoundAudience.BOTH, days: int = 14
+    ) -> tuple[int, int]:
+        async with self.sessions() as session:
+            unit = await people.find_unit(session, str(unit_id))
+            round_, invited = await rounds.start_round(
+                session,
+                load_surveys()["standard"],
+                [unit],
+                audience,
+                utcnow() + timedelta(days=days),
+            )
+            await session.commit()
+            return round_.id, invited
+
+
+@dataclass
+class BotHarness(Municipality):
+    """The running bot, and the municipality's set-up beside it."""
+
+    standin: BotAPIStandIn
     settings: Settings
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
@@ -91,36 +142,6 @@ class BotHarness:
     def person(self, user_id: int, language_code: str | None = "da") -> Person:
         return self.standin.person(user_id, first_name=f"P{user_id}", language_code=language_code)
 
-    # -- what the municipality does on the command line, through the same domain code
-
-    async def unit(self, name: str = "Plejecenter Åbakken", kind: str = "care_home") -> int:
-        async with self.sessions() as session:
-            unit = await people.add_unit(session, name, kind)
-            await session.commit()
-            return unit.id
-
-    async def citizen(self, unit_id: int, name: str | None = "Anna") -> int:
-        async with self.sessions() as session:
-            unit = await people.find_unit(session, str(unit_id))
-            citizen = await people.add_citizen(session, unit, name)
-            await session.commit()
-            return citizen.id
-
-    async def invite(
-        self,
-        role: InviteRole,
-        *,
-        citizen_id: int | None = None,
-        unit_id: int | None = None,
-        ttl: timedelta = timedelta(days=30),
-    ) -> str:
-        async with self.sessions() as session:
-            [issued] = await issue_invites(
-                session, role, ttl=ttl, citizen_id=citizen_id, unit_id=unit_id
-            )
-            await session.commit()
-            return issued.token
-
     async def crowd(
         self, unit_id: int, count: int, *, first_user_id: int, kind: str = "relative"
     ) -> list[int]:
@@ -142,18 +163,3 @@ class BotHarness:
                 users.append(user_id)
             await session.commit()
         return users
-
-    async def open_round(
-        self, unit_id: int, audience: RoundAudience = RoundAudience.BOTH, days: int = 14
-    ) -> tuple[int, int]:
-        async with self.sessions() as session:
-            unit = await people.find_unit(session, str(unit_id))
-            round_, invited = await rounds.start_round(
-                session,
-                load_surveys()["standard"],
-                [unit],
-                audience,
-                utcnow() + timedelta(days=days),
-            )
-            await session.commit()
-            return round_.id, invited

@@ -4,20 +4,16 @@ domain, and reading a page as a person would (its heading, buttons and forms).""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import unescape
 
 from aiohttp import ClientResponse
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from storage.models import InviteRole, RoundAudience
-from storage.types import utcnow
-from surveys.fieldwork import care_events, rounds
-from surveys.questionnaire.loader import load_surveys
-from surveys.registry import people
+from storage.models import InviteRole
+from surveys.fieldwork import care_events
 from surveys.registry.invites import IssuedInvite, issue_invites
+from tests.harness import Municipality as Registry
 
 LINK_SECRET = "l" * 40
 SESSION_SECRET = "s" * 40
@@ -36,39 +32,8 @@ def web_settings(database_url: str, *, public_url: str = "http://127.0.0.1") -> 
     )
 
 
-@dataclass
-class Municipality:
-    """What the municipality does on the command line, through the same domain code."""
-
-    sessions: async_sessionmaker[AsyncSession]
-
-    async def unit(self, name: str = "Plejecenter Åbakken", kind: str = "care_home") -> int:
-        async with self.sessions() as session:
-            unit = await people.add_unit(session, name, kind)
-            await session.commit()
-            return unit.id
-
-    async def citizen(self, unit_id: int, name: str | None = "Anna") -> int:
-        async with self.sessions() as session:
-            unit = await people.find_unit(session, str(unit_id))
-            citizen = await people.add_citizen(session, unit, name)
-            await session.commit()
-            return citizen.id
-
-    async def open_round(
-        self, unit_id: int, audience: RoundAudience = RoundAudience.BOTH, days: int = 14
-    ) -> int:
-        async with self.sessions() as session:
-            unit = await people.find_unit(session, str(unit_id))
-            round_, _ = await rounds.start_round(
-                session,
-                load_surveys()["standard"],
-                [unit],
-                audience,
-                utcnow() + timedelta(days=days),
-            )
-            await session.commit()
-            return round_.id
+class Municipality(Registry):
+    """The municipality's set-up, with the letters of the web pages."""
 
     async def letter(
         self,
