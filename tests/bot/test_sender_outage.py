@@ -121,9 +121,7 @@ async def test_a_revoked_token_stops_sending_and_turns_healthz_to_503(
     assert figure(harness, "pejling_sender_unauthorized") == 1
     # The harness polls too, and its poller logs the same 401 under aiogram's name: only the
     # sender's own records count here.
-    [error] = [
-        r for r in caplog.records if r.name == "bot.sender" and r.levelno == logging.ERROR
-    ]
+    [error] = [r for r in caplog.records if r.name == "bot.sender" and r.levelno == logging.ERROR]
     assert "token" in error.getMessage() and "BOT_TOKEN" in error.getMessage()
     tried = len(standin.calls_of("sendMessage"))
     assert 1 <= tried <= messages_in_flight(harness.settings.send_rate)
