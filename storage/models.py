@@ -336,6 +336,8 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     claimed_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]  # after a network error: retry no earlier
+    # The round's reminder days dealt with: sent, or already past when a person reached by
+    # letter linked Telegram (they are not made up).
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_reminder_at: Mapped[datetime | None] = mapped_column(index=True)
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)

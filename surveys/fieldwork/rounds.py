@@ -202,7 +202,9 @@ async def invite_eligible(session: AsyncSession, round_: Round) -> int:
     # in their hands is the invitation, so their delivery is sent from the round's start,
     # nothing waits in the outbox for them, and no reminder is scheduled for the sender
     # (the outbox joins a Telegram account and finds none). Their reminders are printed
-    # (`pejling invite reminders`), and their next web visit resumes this delivery.
+    # (`pejling invite reminders`), and their next web visit resumes this delivery; if
+    # they link Telegram with the letter before finishing, the chat reminds them from
+    # then on (remind_in_chat).
     by_channel = (
         (_eligible(unit_ids, kinds, round_.id), DeliveryStatus.PENDING, None),
         (_eligible_by_letter(unit_ids, kinds, round_.id), DeliveryStatus.SENT, round_.opens_at),
@@ -270,6 +272,62 @@ def next_reminder(sent_at: datetime, days: list[int], already_sent: int) -> date
     return sent_at + timedelta(days=days[already_sent])
 
 
+def reminders_ahead(
+    sent_at: datetime, days: Sequence[int], now: datetime
+) -> tuple[int, datetime | None]:
+    """For a delivery sent at ``sent_at`` whose chat reminders begin only at ``now``: how
+    many of the round's reminder days have passed (they are not made up), and when the
+    next one is due (None when none is left)."""
+    passed = sum(1 for day in sorted(days)[:2] if sent_at + timedelta(days=day) <= now)
+    return passed, next_reminder(sent_at, list(days), passed)
+
+
+async def remind_in_chat(
+    session: AsyncSession, respondent_id: int, *, now: datetime | None = None
+) -> int:
+    """A person reached by letter has just linked Telegram: their unfinished deliveries
+    of the open rounds get the chat reminders still ahead, on the round's days counted
+    from when the round invited them (``sent_at``), as everyone's are. A day already
+    past is not made up: they are in the chat now. Returns how many deliveries got one.
+
+    A finished delivery gets none (and one of an anonymous round names nobody any
+    more); only deliveries never scheduled for the sender are touched.
+    """
+    now = now or utcnow()
+    rows = await session.execute(
+        select(Delivery.id, Delivery.sent_at, Round.reminder_days)
+        .join(Round, Round.id == Delivery.round_id)
+        .where(
+            Delivery.respondent_id == respondent_id,
+            Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.STARTED)),
+            Delivery.sent_at.is_not(None),
+            Delivery.next_reminder_at.is_(None),
+            Delivery.reminders_sent == 0,
+            is_open(now),
+        )
+    )
+    scheduled = 0
+    for delivery_id, sent_at, days in rows.all():
+        assert sent_at is not None  # selected only with one
+        passed, due = reminders_ahead(sent_at, days or (), now)
+        if due is None:
+            continue
+        # reminders_sent counts the days dealt with, so the sender's next one after
+        # this is the round's following day, not this one again.
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.next_reminder_at.is_(None),
+                Delivery.reminders_sent == 0,
+            )
+            .values(reminders_sent=passed, next_reminder_at=due)
+            .execution_options(synchronize_session=False)
+        )
+        scheduled += 1
+    return scheduled
+
+
 async def enrol_respondent(
     session: AsyncSession, respondent: Respondent, *, now: datetime | None = None
 ) -> int:
@@ -278,7 +336,8 @@ async def enrol_respondent(
     They are in the chat (or on the web page) right now, so the deliveries start as
     sent: the first question follows at once instead of a separate invitation. Only a
     person with a Telegram account gets reminders scheduled for the sender; one without
-    is reminded on paper, as at a round's start (``invite_eligible``).
+    is reminded on paper, as at a round's start (``invite_eligible``), until they link
+    Telegram (``remind_in_chat``).
     """
     now = now or utcnow()
     citizen = await session.get(Citizen, respondent.citizen_id)

@@ -23,7 +23,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from storage.upsert import upsert
-from surveys.fieldwork.rounds import enrol_respondent
+from surveys.fieldwork.rounds import enrol_respondent, remind_in_chat
 from surveys.journey.answering import next_step
 from surveys.journey.results import InviteOutcome, InviteResult, Step
 from surveys.registry.invites import find_invite
@@ -164,7 +164,8 @@ async def _attach_to_web_respondent(
     now: datetime,
 ) -> InviteResult | None:
     """Attach a Telegram account to the respondent who opened this letter on the web, so
-    they continue where they stopped; None when the respondent has a Telegram account."""
+    they continue where they stopped, and are reminded in the chat in the rounds they have
+    not finished; None when the respondent has a Telegram account."""
     taken = await session.scalar(
         select(Respondent.account_id).where(Respondent.id == invite.respondent_id)
     )
@@ -199,6 +200,9 @@ async def _attach_to_web_respondent(
     assert respondent is not None
     if account.informed_at is not None:
         await enrol_respondent(session, respondent, now=now)
+    # Reached by letter until now: the rounds they are in remind them in the chat from
+    # here on (and the printed reminders leave them out, as everyone with Telegram).
+    await remind_in_chat(session, respondent.id, now=now)
     unit = await session.get(Unit, invite.unit_id) if invite.unit_id else None
     return InviteResult(
         InviteOutcome.RESPONDENT,

@@ -1,7 +1,9 @@
 """Printed reminders: for the people of a round who have not finished by either channel
 and have no Telegram account to remind them, with their same link and code.
 
-Telegram users get their reminders in the chat (surveys.fieldwork.outbox). The link and
+Telegram users get their reminders in the chat (surveys.fieldwork.outbox), and so does
+someone reached by letter once they open its link in Telegram too, mid-round
+(surveys.fieldwork.rounds.remind_in_chat): they are left out here. The link and
 code are derived again from LINK_SECRET and each invite's salt, so the reminder opens the
 same person's survey, where they stopped. People whose letter was never opened (an
 unused, unexpired invite for one of the round's units) get a reminder too.

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +33,7 @@ from surveys.fieldwork.outbox import Kind, claim_due, depth
 from surveys.indicators import FigureKey, FigureKind, compute_report, round_selection
 from surveys.journey import (
     Finished,
+    InviteOutcome,
     Question,
     open_web_link,
     web_accept_information,
@@ -46,6 +48,7 @@ from surveys.letters.reminders import reminder_letters
 from surveys.questionnaire.loader import load_surveys
 from surveys.registry import people
 from surveys.registry.invites import hash_token
+from tests.bot.test_rounds import REMINDER, invitations
 from tests.harness import BOT_USERNAME, BotHarness
 
 SECRET = b"a-test-link-secret-of-enough-length-0123456789"
@@ -343,3 +346,144 @@ async def test_a_web_person_who_accepts_during_a_round_joins_it_with_no_chat_rem
     assert (status, reminder) == (DeliveryStatus.SENT, None)
     assert (status_now.invited, status_now.waiting, status_now.sent) == (1, 0, 1)
     assert claimed == []
+
+
+@pytest.mark.parametrize("anonymous", [True, False], ids=["anonymous", "named"])
+async def test_a_web_person_who_links_telegram_mid_round_is_reminded_in_the_chat(
+    harness: BotHarness, anonymous: bool
+) -> None:
+    # Three relatives accepted on the web; the round (reminders on days 3 and 7) opened
+    # four days ago and invited them by letter. Anna's relative began on the web, Bent's
+    # finished there, Carl's has not begun.
+    async with harness.sessions() as session:
+        unit = await people.add_unit(session, "Plejecenter Åbakken", "care_home")
+        for name in ("Anna", "Bent", "Carl"):
+            citizen = await people.add_citizen(session, unit, name)
+            citizen.relatives_wanted = 1
+        batch = await issue_letters(
+            session,
+            unit,
+            RoundAudience.RELATIVES,
+            bot_username=BOT_USERNAME,
+            ttl=timedelta(days=30),
+            secret=SECRET,
+            public_url=PUBLIC_URL,
+        )
+        token = {letter.first_name: letter.token for letter in batch.letters}
+        web = {name: await _web_person(session, token[name]) for name in token}
+        opened = utcnow() - timedelta(days=4)
+        round_, invited = await rounds.start_round(
+            session,
+            load_surveys()["standard"],
+            [unit],
+            RoundAudience.RELATIVES,
+            opened + timedelta(days=14),
+            now=opened,
+            reminder_days=(3, 7),
+            anonymous=anonymous,
+        )
+        round_id = round_.id
+        await session.commit()
+    assert invited == 3
+    async with harness.sessions() as session:
+        for name, answers, finish in (("Anna", 2, False), ("Bent", 7, True)):
+            step = await web_current(session, web[name])
+            assert isinstance(step, Question)
+            for index in range(answers):
+                await web_answer(session, web[name], step.delivery_id, index, "1")
+            if finish:
+                await web_comment(session, web[name], step.delivery_id, None)
+        await session.commit()
+    tokens, started = await _reminded(harness, round_id)
+    assert tokens == {token["Anna"], token["Carl"]} and started == 2
+
+    # Anna's and Bent's relatives open their letter's link in Telegram, mid-round: the
+    # chat shows Anna's where they stopped, and Bent's that nothing is open.
+    anna, bent = harness.person(720_001), harness.person(720_002)
+    await anna.send(f"/start {token['Anna']}")
+    assert anna.last.text.startswith("Spørgsmål 3 af 7")
+    [reply] = await bent.send(f"/start {token['Bent']}")
+    assert "ikke noget spørgeskema til dig lige nu" in reply.text
+
+    # Day 3 passed before the link: not made up now. Day 7 brings exactly one reminder,
+    # to Anna's relative alone, and it leads back to where they stopped.
+    assert await harness.send_invitations() == 0
+    day_7 = opened + timedelta(days=7)
+    assert await harness.send_invitations(lambda: day_7 - timedelta(minutes=1)) == 0
+    assert await harness.send_invitations(lambda: day_7 + timedelta(minutes=1)) == 1
+    assert invitations(harness.standin, REMINDER) == Counter({720_001: 1})
+    await anna.press("Fortsæt spørgeskemaet")
+    assert anna.last.text.startswith("Spørgsmål 3 af 7")
+    # At most the round's two days: nothing more before it closes.
+    assert await harness.send_invitations(lambda: opened + timedelta(days=13)) == 0
+    assert invitations(harness.standin, REMINDER) == Counter({720_001: 1})
+
+    # The printed reminders leave out everyone with Telegram now: Carl's relative alone.
+    tokens, started = await _reminded(harness, round_id)
+    assert tokens == {token["Carl"]} and started == 1
+
+
+async def test_chat_reminders_after_linking_count_from_the_invitation_and_skip_past_days(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # A round with reminders on days 3 and 7 opened eight days ago. Anna's relative was
+    # invited by letter at its start (both days are past); Bent's accepted on the web
+    # only now, so the round invited them now.
+    async with sessions() as session:
+        unit = await people.add_unit(session, "Plejecenter Åbakken", "care_home")
+        for name in ("Anna", "Bent"):
+            citizen = await people.add_citizen(session, unit, name)
+            citizen.relatives_wanted = 1
+        batch = await issue_letters(
+            session,
+            unit,
+            RoundAudience.RELATIVES,
+            bot_username=BOT_USERNAME,
+            ttl=timedelta(days=30),
+            secret=SECRET,
+            public_url=PUBLIC_URL,
+        )
+        token = {letter.first_name: letter.token for letter in batch.letters}
+        anna = await _web_person(session, token["Anna"])
+        now = utcnow()
+        await rounds.start_round(
+            session,
+            load_surveys()["standard"],
+            [unit],
+            RoundAudience.RELATIVES,
+            now + timedelta(days=12),
+            now=now - timedelta(days=8),
+            reminder_days=(3, 7),
+        )
+        _, visitor = await open_web_link(session, token["Bent"])
+        assert visitor is not None
+        assert isinstance(await web_accept_information(session, visitor.respondent_id), Question)
+        bent = visitor.respondent_id
+        for name, user_id in (("Anna", 730_001), ("Bent", 730_002)):
+            linked = await open_invite(
+                session, token[name], telegram_user_id=user_id, chat_id=user_id
+            )
+            assert linked.outcome == InviteOutcome.RESPONDENT and not linked.needs_information
+        await session.commit()
+        open_ = dict((await session.execute(select(Delivery.respondent_id, Delivery.status))).all())
+    assert open_ == {anna: DeliveryStatus.SENT, bent: DeliveryStatus.SENT}
+
+    async def reminded(at: timedelta) -> list[int | None]:
+        """Whose reminders the sender claims ``at`` from now."""
+        async with sessions() as session:
+            claimed = await claim_due(session, 100, now=now + at)
+            owners = [
+                await session.scalar(
+                    select(Delivery.respondent_id).where(Delivery.id == message.delivery_id)
+                )
+                for message in claimed
+                if message.kind == Kind.REMINDER
+            ]
+            await session.commit()
+        return owners
+
+    assert await reminded(timedelta(minutes=1)) == []
+    assert await reminded(timedelta(days=3, minutes=1)) == [bent]
+    assert await reminded(timedelta(days=3, minutes=2)) == []
+    assert await reminded(timedelta(days=7, minutes=1)) == [bent]
+    assert await reminded(timedelta(days=11)) == []
