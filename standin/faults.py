@@ -15,10 +15,12 @@ from .params import Params, as_int
 __all__ = ["DISCONNECTED", "GATEWAY_PAGE", "OUTAGES", "Faults", "Outage"]
 
 # What a request meets while Telegram, or the way to it, is down (see Faults.outage):
-# the connection closed without an answer, Telegram's own 502 in its JSON shape, or a
-# proxy's HTML error page (which is not JSON, so aiogram cannot even read it).
-Outage = Literal["disconnect", "bad_gateway", "gateway_page"]
-OUTAGES: Final[tuple[Outage, ...]] = ("disconnect", "bad_gateway", "gateway_page")
+# the connection closed without an answer, Telegram's own 502 in its JSON shape, a
+# proxy's HTML error page (which is not JSON, so aiogram cannot even read it), or no
+# answer at all: the connection is accepted and held until the outage ends (then it is
+# closed) or the client gives up waiting (its timeout).
+Outage = Literal["disconnect", "bad_gateway", "gateway_page", "hang"]
+OUTAGES: Final[tuple[Outage, ...]] = ("disconnect", "bad_gateway", "gateway_page", "hang")
 GATEWAY_PAGE: Final = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
@@ -35,6 +37,15 @@ class _Fault:
     description: str
     retry_after: int | None
     remaining: int
+    chat_id: int | None
+
+
+@dataclass(frozen=True)
+class _OutageTrigger:
+    """An outage that begins with the next call of ``method`` (to ``chat_id``, if given)."""
+
+    kind: Outage
+    method: str  # lower-case method name
     chat_id: int | None
 
 
@@ -76,6 +87,7 @@ class Faults:
         self._fraction_faults: dict[str, _FractionFault] = {}
         #: The outage in progress (every request meets it), or None.
         self.outage: Outage | None = None
+        self._outage_trigger: _OutageTrigger | None = None
         self._global_window: _Window | None = None
         self._chat_rate: float | None = None
         self._chat_windows: dict[int, _Window] = {}
@@ -133,17 +145,37 @@ class Faults:
         """Remove every pending fail_next / fail_fraction rule, and end an outage."""
         self._faults.clear()
         self._fraction_faults.clear()
-        self.outage = None
+        self.end_outage()
 
-    def start_outage(self, kind: Outage) -> None:
-        """Telegram is down until :meth:`end_outage`: every request meets ``kind``."""
+    def start_outage(
+        self, kind: Outage, *, at: str | None = None, chat_id: int | None = None
+    ) -> None:
+        """Telegram is down until :meth:`end_outage`: every request meets ``kind``; with
+        ``at``, Telegram answers until the next call of that method (to ``chat_id``, if
+        given), and is down from that call on."""
         if kind not in OUTAGES:
             raise ValueError(f"unknown outage {kind!r}; one of {', '.join(OUTAGES)}")
-        self.outage = kind
+        if at is None:
+            self.outage, self._outage_trigger = kind, None
+        else:
+            self.outage, self._outage_trigger = None, _OutageTrigger(kind, at.lower(), chat_id)
 
     def end_outage(self) -> None:
-        """Telegram answers again."""
+        """Telegram answers again (an outage still waiting for its first call is dropped)."""
         self.outage = None
+        self._outage_trigger = None
+
+    def outage_met(self, method: str, params: Params) -> Outage | None:
+        """The outage a call of ``method`` meets: the one in progress, or one it begins."""
+        trigger = self._outage_trigger
+        if (
+            self.outage is None
+            and trigger is not None
+            and trigger.method == method.lower()
+            and trigger.chat_id in (None, as_int(params.get("chat_id")))
+        ):
+            self.outage, self._outage_trigger = trigger.kind, None
+        return self.outage
 
     def limits(self, global_per_second: float | None, per_chat_per_second: float | None) -> None:
         """Telegram-like flood control for sending and editing methods (None: no limit)."""

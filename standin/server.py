@@ -215,8 +215,9 @@ class BotAPIStandIn:
                 params = await _read_params(request)
             except (ValueError, UnicodeDecodeError) as error:  # malformed JSON or form
                 raise ApiError(400, ERR_BODY) from error
-            if self._faults.outage is not None:
-                return self._outage_answer(request, name, params, self._faults.outage)
+            outage = self._faults.outage_met(name, params)
+            if outage is not None:
+                return await self._outage_answer(request, name, params, outage)
             if request.match_info["token"] != self.token:
                 raise ApiError(401, ERR_UNAUTHORIZED)
             if entry is None:
@@ -229,18 +230,31 @@ class BotAPIStandIn:
         self.world.record(name, params, 200, result, None)
         return web.json_response({"ok": True, "result": result})
 
-    def _outage_answer(
+    async def _outage_answer(
         self, request: web.Request, method: str, params: Params, kind: Outage
     ) -> web.Response:
+        if kind == "hang":
+            # Recorded on arrival, so a test sees the request wait; nothing of it happens.
+            self.world.record(method, params, DISCONNECTED, None, "held without an answer (outage)")
+            # Until the outage ends or the stand-in stops; when the client gives up first,
+            # aiohttp cancels this handler (handler_cancellation).
+            await self.world.wait(
+                lambda: self._faults.outage != "hang" or self._methods.closing, timeout=None
+            )
+            return self._close_unanswered(request)
         if kind == "disconnect":
             self.world.record(method, params, DISCONNECTED, None, "connection closed (outage)")
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=502)  # never reaches the client: the connection is gone
+            return self._close_unanswered(request)
         self.world.record(method, params, 502, None, "Bad Gateway (outage)")
         if kind == "bad_gateway":
             return web.json_response(ApiError(502, ERR_BAD_GATEWAY).payload(), status=502)
         return web.Response(status=502, text=GATEWAY_PAGE, content_type="text/html")
+
+    @staticmethod
+    def _close_unanswered(request: web.Request) -> web.Response:
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=502)  # never reaches the client: the connection is gone
 
     # ------------------------------------------------------------------ waiting
 
@@ -427,17 +441,34 @@ class BotAPIStandIn:
     def clear_faults(self) -> None:
         """Remove every pending fail_next / fail_fraction rule, and end an outage."""
         self._faults.clear()
+        self.world.notify()  # requests held by a "hang" are let go
 
-    def outage(self, kind: Outage = "disconnect") -> None:
+    def outage(
+        self,
+        kind: Outage = "disconnect",
+        *,
+        at: str | None = None,
+        chat_id: int | None = None,
+    ) -> None:
         """Telegram is down from now until :meth:`end_outage`: every request, of every
         method, is met with ``kind``: ``"disconnect"`` closes the connection without an
         answer (recorded with status 0), ``"bad_gateway"`` answers Telegram's JSON 502,
-        ``"gateway_page"`` a proxy's HTML 502 page. Nothing a request asks for happens."""
-        self._faults.start_outage(kind)
+        ``"gateway_page"`` a proxy's HTML 502 page, and ``"hang"`` accepts the request and
+        holds it without an answer (recorded with status 0 on arrival) until the outage
+        ends, when its connection is closed, or the client gives up waiting. Nothing a
+        request asks for happens.
+
+        With ``at``, Telegram goes down at the bot's next call of that method (to
+        ``chat_id``, when given): the calls before it are answered as usual, that call is
+        the first to meet the outage. For the moment Telegram fails under a handler.
+        """
+        self._faults.start_outage(kind, at=at, chat_id=chat_id)
+        self.world.notify()  # requests held by a "hang" check whether it goes on
 
     def end_outage(self) -> None:
-        """Telegram answers again."""
+        """Telegram answers again; requests held by a "hang" are closed unanswered."""
         self._faults.end_outage()
+        self.world.notify()
 
     def revoke_token(self) -> str:
         """The bot's token is revoked (@BotFather's /revoke): from now on every request

@@ -94,13 +94,14 @@ class World:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def wait(self, predicate: Callable[[], object], timeout: float) -> bool:
-        """Wait until ``predicate()`` is true; False on timeout. Checked on every change."""
+    async def wait(self, predicate: Callable[[], object], timeout: float | None) -> bool:
+        """Wait until ``predicate()`` is true; False on timeout (None: no timeout).
+        Checked on every change."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = None if timeout is None else loop.time() + timeout
         while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
                 return False
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.add(waiter)

@@ -93,10 +93,16 @@ class BotHarness(Municipality):
     task: asyncio.Task[None] | None = None
     started: int = field(default=0)
     metrics: Metrics = field(default_factory=Metrics)
+    #: How long the bot waits for Telegram's answer to a request, in seconds (None:
+    #: aiogram's default, a minute); taken at the next start.
+    request_timeout: float | None = None
 
     async def start(self) -> None:
         """Start a fresh bot process' worth of objects: nothing survives from before."""
         self.bot = build_bot(self.settings)
+        if self.request_timeout is not None:
+            # Before polling starts: aiogram gives getUpdates this much beyond its long poll.
+            self.bot.session.timeout = self.request_timeout
         i18n = make_i18n()
         self.metrics = Metrics()
         self.dispatcher = build_dispatcher(self.settings, self.sessions, i18n, self.metrics)

@@ -1,9 +1,11 @@
 """Every press is answered and the person sees the current screen, whatever Telegram says
-to the edit: the message deleted, not modified, no longer editable. Forged button data
-with odd digits gets the polite refusal. Over HTTP, on both databases."""
+to the edit: the message deleted, not modified, no longer editable, or Telegram gone
+(a 5xx, the connection lost, no answer at all). Forged button data with odd digits gets
+the polite refusal. Over HTTP, on both databases."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -11,7 +13,9 @@ from sqlalchemy import select
 
 from standin import Person
 from standin.errors import ERR_QUERY_INVALID
+from standin.faults import DISCONNECTED, Outage
 from storage.models import Answer, Delivery, InviteRole, RoundAudience
+from tests.bot.test_sender_outage import impatient
 from tests.harness import BotHarness
 
 GONE = "Denne knap virker ikke længere."
@@ -28,6 +32,15 @@ def no_tracebacks(log: pytest.LogCaptureFixture) -> None:
     faults = [r for r in log.records if r.exc_info or "Traceback" in r.getMessage()]
     assert faults == [], faults[0].getMessage() if faults else ""
     assert "Traceback" not in log.text
+
+
+async def logged(log: pytest.LogCaptureFixture, text: str) -> None:
+    """Wait (without asserting timing) until a log record says ``text``."""
+    for _ in range(500):
+        if any(text in r.getMessage() for r in log.records):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"nothing logged {text!r}")
 
 
 async def at_first_question(harness: BotHarness, user_id: int = 7001) -> Person:
@@ -241,3 +254,47 @@ async def test_telegram_away_while_showing_the_next_screen_is_one_line(
     again = await daughter.press("Ofte", expect=1)
     assert again.show_alert and "allerede besvaret" in (again.text or "")
     assert daughter.last.text.startswith("Spørgsmål 2 af 7")
+
+
+@pytest.mark.parametrize("kind", ["disconnect", "hang"])
+async def test_telegram_lost_while_showing_the_next_screen_keeps_the_answer_once(
+    harness: BotHarness, log: pytest.LogCaptureFixture, kind: Outage
+) -> None:
+    if kind == "hang":
+        await impatient(harness)  # the edit times out after a second
+    standin = harness.standin
+    daughter = await at_first_question(harness)
+    question = daughter.last
+    # The connection goes (or stops answering) at the moment the bot shows question 2,
+    # and stays away: the bot's answer to the press meets the same.
+    standin.outage(kind, at="editMessageText", chat_id=daughter.chat_id)
+    pressed = daughter.press_nowait("Ofte")
+    await standin.wait_for_call(
+        "answerCallbackQuery", lambda c: c.params.get("callback_query_id") == pressed
+    )
+    [edit] = standin.calls_of("editMessageText")[-1:]
+    assert edit.status == DISCONNECTED and edit.params["message_id"] == question.message_id
+    assert await stored(harness) == [("E5", 2)]  # stored before it was shown
+    standin.end_outage()
+    await logged(log, "could not answer the press")
+    shown = standin.message(daughter.chat_id, question.message_id)
+    assert shown is not None and shown.text.startswith("Spørgsmål 1 af 7")  # never edited
+
+    # Telegram delivers the press once more: handled already, nothing stored twice.
+    standin.replay(standin.update_id_of(pressed))
+    await logged(log, "already processed")
+    assert await stored(harness) == [("E5", 2)]
+    # The person presses again and is shown where they are, then goes on as usual.
+    again = await daughter.press("Ofte", message_id=question.message_id, expect=1, timeout=10)
+    assert again.show_alert and "allerede besvaret" in (again.text or "")
+    assert daughter.last.text.startswith("Spørgsmål 2 af 7")
+    await daughter.press("🙂 Tilfreds", expect=1)
+    assert daughter.last.text.startswith("Spørgsmål 3 af 7")
+    assert await stored(harness) == [("E5", 2), ("M1", 2)]
+
+    no_tracebacks(log)
+    # The bot's own account of it: one WARNING line, saying what Telegram did.
+    [line] = [r for r in log.records if r.name.startswith("bot.") and r.levelno >= logging.WARNING]
+    assert line.levelno == logging.WARNING and "could not take the answer" in line.getMessage()
+    reason = "Request timeout error" if kind == "hang" else "ServerDisconnectedError"
+    assert reason in line.getMessage()

@@ -1,5 +1,6 @@
-"""The sender through Telegram's outages: a round outlives a long one, a revoked token
-stops sending and shows on /healthz, a 400 still fails only its own delivery."""
+"""The sender through Telegram's outages: a round outlives a long one, and one where
+Telegram takes the connections but never answers, a revoked token stops sending and
+shows on /healthz, a 400 still fails only its own delivery."""
 
 from __future__ import annotations
 
@@ -103,6 +104,56 @@ async def test_a_round_outlives_an_outage_longer_than_the_old_retry_budget(
     assert await statuses(harness) == Counter({DeliveryStatus.SENT: 300})  # 0 failed
     assert await attempts(harness) == Counter({1: 300})  # no attempt charged for the outage
     assert (await sender.run_once()).sent == 0
+
+
+async def impatient(harness: BotHarness) -> None:
+    """The bot gives up on a request Telegram leaves unanswered after a second (aiogram's
+    default is a minute), so a hang costs the test seconds."""
+    harness.request_timeout = 1.0
+    await harness.restart()
+
+
+async def test_a_telegram_that_never_answers_pauses_the_sender_like_a_network_error(
+    harness: BotHarness,
+) -> None:
+    await impatient(harness)
+    standin = harness.standin
+    unit = await harness.unit()
+    people = await harness.crowd(unit, 100, first_user_id=620_000)
+    await harness.open_round(unit, RoundAudience.RELATIVES)
+    sender = harness.sender()
+    sending = asyncio.create_task(sender.run_once())
+
+    # Telegram takes every connection and answers none: each send times out.
+    await standin.wait_for(lambda: len(invitations(standin)) >= 20, timeout=30)
+    standin.outage("hang")
+    before = invitations(standin)
+    await standin.wait_for(lambda: len(sender.outage_pauses) >= 2, timeout=30)
+    assert sender.state == "paused" and "timeout" in (sender.outage or "")
+    # Every send of the outage was held and given up on (the first wave, then one probe
+    # a pause); none got through, and none was failed for it.
+    assert invitations(standin) == before
+    held = [call for call in standin.calls_of("sendMessage") if not call.ok]
+    assert held and all("held" in (call.description or "") for call in held)
+    assert DeliveryStatus.FAILED not in await statuses(harness)
+    standin.end_outage()
+    report = await sending
+
+    assert len(report.pauses) >= 2 and report.failed == 0
+    assert any("Request timeout error" in error for error in report.errors)
+    assert sender.state == "ok" and figure(harness, "pejling_sender_paused") == 0
+
+    # The messages that met the hang wait a while (RETRY_AFTER_FAULT), then go out.
+    later = utcnow() + RETRY_AFTER_FAULT
+    sender.clock = lambda: later
+    await sender.run_once()
+
+    got = invitations(standin)
+    assert set(got) == set(people) and set(got.values()) == {1}  # exactly once each
+    # Nothing held was carried out late: each chat shows the one invitation.
+    assert {len([m for m in standin.chat(p) if m.from_bot]) for p in people} == {1}
+    assert await statuses(harness) == Counter({DeliveryStatus.SENT: 100})  # 0 failed
+    assert await attempts(harness) == Counter({1: 100})  # no attempt charged for the hang
 
 
 async def test_a_revoked_token_stops_sending_and_turns_healthz_to_503(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import pytest
 from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import (
     ClientDecodeError,
     TelegramNetworkError,
@@ -12,9 +16,17 @@ from aiogram.exceptions import (
 )
 
 from standin import BotAPIStandIn
-from standin.faults import DISCONNECTED
+from standin.faults import DISCONNECTED, Outage
 
 ANNA = 1001
+
+
+@pytest.fixture
+async def impatient_bot(standin: BotAPIStandIn) -> AsyncIterator[Bot]:
+    """A bot that gives up on a request after half a second (aiogram's default: a minute)."""
+    bot = Bot(standin.token, session=AiohttpSession(api=standin.api_server, timeout=0.5))
+    yield bot
+    await bot.session.close()
 
 
 async def test_an_outage_meets_every_method_until_it_ends(standin: BotAPIStandIn, bot: Bot) -> None:
@@ -55,3 +67,60 @@ async def test_a_revoked_token_gets_401_for_everything(standin: BotAPIStandIn, b
     with pytest.raises(TelegramUnauthorizedError):
         await bot.get_me()
     assert [m.text for m in standin.chat(ANNA)] == ["Hej"]
+
+
+async def test_a_hang_holds_a_request_unanswered_until_the_client_gives_up(
+    standin: BotAPIStandIn, impatient_bot: Bot
+) -> None:
+    standin.person(ANNA, started=True)
+    standin.outage("hang")
+    with pytest.raises(TelegramNetworkError, match="timeout"):
+        await impatient_bot.send_message(ANNA, "Hej")
+    [held] = standin.calls_of("sendMessage")
+    assert held.status == DISCONNECTED and "held" in (held.description or "")
+    assert standin.chat(ANNA) == []  # nothing of it happened, not even late
+
+    standin.end_outage()
+    await impatient_bot.send_message(ANNA, "Hej igen")
+    assert [m.text for m in standin.chat(ANNA)] == ["Hej igen"]
+
+
+async def test_the_end_of_a_hang_closes_the_requests_it_holds(
+    standin: BotAPIStandIn, bot: Bot
+) -> None:
+    standin.person(ANNA, started=True)
+    standin.outage("hang")
+    sending = asyncio.create_task(bot.send_message(ANNA, "Hej"))  # a minute's patience
+    await standin.wait_for_call("sendMessage")
+    standin.end_outage()
+    with pytest.raises(TelegramNetworkError, match="ServerDisconnectedError"):
+        await sending
+    assert standin.chat(ANNA) == []
+    await bot.send_message(ANNA, "Hej igen")
+    assert [m.text for m in standin.chat(ANNA)] == ["Hej igen"]
+
+
+@pytest.mark.parametrize("kind", ["disconnect", "hang"])
+async def test_an_outage_can_begin_with_a_given_call(
+    standin: BotAPIStandIn, impatient_bot: Bot, kind: Outage
+) -> None:
+    standin.person(ANNA, started=True)
+    standin.person(ANNA + 1, started=True)
+    standin.outage(kind, at="editMessageText", chat_id=ANNA)
+    first = await impatient_bot.send_message(ANNA, "Spørgsmål 1")
+    elsewhere = await impatient_bot.send_message(ANNA + 1, "Spørgsmål 1")
+    # Another chat's edit does not begin it.
+    await impatient_bot.edit_message_text(
+        "Spørgsmål 2", chat_id=ANNA + 1, message_id=elsewhere.message_id
+    )
+    with pytest.raises(TelegramNetworkError):
+        await impatient_bot.edit_message_text(
+            "Spørgsmål 2", chat_id=ANNA, message_id=first.message_id
+        )
+    with pytest.raises(TelegramNetworkError):  # from then on, every call meets it
+        await impatient_bot.send_message(ANNA, "Hej")
+    assert [m.text for m in standin.chat(ANNA)] == ["Spørgsmål 1"]
+
+    standin.end_outage()
+    await impatient_bot.edit_message_text("Spørgsmål 2", chat_id=ANNA, message_id=first.message_id)
+    assert [m.text for m in standin.chat(ANNA)] == ["Spørgsmål 2"]
