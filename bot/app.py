@@ -43,6 +43,12 @@ from surveys.questionnaire.translation import LOCALES
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram"
+#: Updates handled at the same time. Each holds a database connection while it runs; a
+#: burst of hundreds of presses must not take the whole pool (storage.db.POOL_SIZE) and
+#: wait there 30 s for a connection, then fail, nor starve the sender and the pages. The
+#: rest wait at Telegram: polling fetches no more meanwhile, and Telegram opens no more
+#: webhook connections than this.
+UPDATES_AT_ONCE = 8
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -240,7 +246,12 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
                 await _serve_webhook(settings, bot, dispatcher)
             else:
                 await bot.delete_webhook()
-                await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False)
+                await dispatcher.start_polling(
+                    bot,
+                    handle_signals=True,
+                    close_bot_session=False,
+                    tasks_concurrency_limit=UPDATES_AT_ONCE,
+                )
         finally:
             # The sender first: it finishes the message in flight and records it. Shutting
             # APScheduler down first would cancel that tick mid-message.
@@ -303,6 +314,7 @@ async def _serve_webhook(settings: Settings, bot: Bot, dispatcher: Dispatcher) -
         settings.webhook_url.rstrip("/") + WEBHOOK_PATH,
         secret_token=settings.webhook_secret,
         allowed_updates=dispatcher.resolve_used_update_types(),
+        max_connections=UPDATES_AT_ONCE,
     )
     log.info(
         "webhook served on %s:%s%s", settings.webhook_host, settings.webhook_port, WEBHOOK_PATH

@@ -176,6 +176,7 @@ class BotAPIMethods:
         world.webhook_url = url if isinstance(url, str) else ""
         secret = params.get("secret_token")
         world.webhook_secret_token = secret if isinstance(secret, str) else None
+        world.webhook_max_connections = as_int(params.get("max_connections")) or 40
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list):
             world.allowed_updates = [str(kind) for kind in allowed]

@@ -141,6 +141,11 @@ class BotAPIStandIn:
         """The secret_token setWebhook set, if any."""
         return self.world.webhook_secret_token
 
+    @property
+    def webhook_max_connections(self) -> int:
+        """The max_connections setWebhook set (Telegram's default, 40, when none)."""
+        return self.world.webhook_max_connections
+
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:

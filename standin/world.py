@@ -58,6 +58,8 @@ class World:
         self.deliveries: list[int] = []
         self.webhook_url = ""
         self.webhook_secret_token: str | None = None
+        #: How many webhook connections Telegram opens at once (its default is 40).
+        self.webhook_max_connections = 40
 
         self.users: dict[int, dict[str, Any]] = {}
         self.known_chats: set[int] = set()

@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Connections the pool keeps open, and as many again opened at a peak (SQLAlchemy's
+#: default is 5 + 10): room for the updates the bot handles at once
+#: (``bot.app.UPDATES_AT_ONCE``), its sender and scheduler, and the web pages, so that a
+#: burst of presses does not open and close connections all the time.
+POOL_SIZE = 10
 HEALTH_TIMEOUT = 3.0  # seconds a health check waits for the database
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -25,6 +30,9 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets foreign keys, WAL and a busy timeout for several writers."""
+    if make_url(url).database not in (None, "", ":memory:"):
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_SIZE)
     if is_sqlite(url):
         engine = create_async_engine(url, **kwargs)
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_bot, build_dispatcher, set_menu
+from bot.app import UPDATES_AT_ONCE, build_bot, build_dispatcher, set_menu
 from bot.config import Settings
 from bot.i18n import make_i18n
 from bot.metrics import Metrics
@@ -108,7 +108,12 @@ class BotHarness(Municipality):
         self.dispatcher = build_dispatcher(self.settings, self.sessions, i18n, self.metrics)
         await set_menu(self.bot, i18n)
         self.task = asyncio.create_task(
-            self.dispatcher.start_polling(self.bot, handle_signals=False, polling_timeout=1)
+            self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=False,
+                polling_timeout=1,
+                tasks_concurrency_limit=UPDATES_AT_ONCE,
+            )
         )
         self.started += 1
 

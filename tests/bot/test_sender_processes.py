@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import UPDATES_AT_ONCE
 from bot.config import Settings
 from bot.sender import messages_in_flight
 from standin import BotAPIStandIn
@@ -134,6 +135,8 @@ async def test_two_processes_on_postgresql_send_one_round_once_within_the_limit(
         )
     await standin.wait_for(lambda: set(invitations(standin)) == set(people), timeout=90)
     assert set(invitations(standin).values()) == {1}
+    # Telegram opens no more connections at once than the bot handles updates at once.
+    assert standin.webhook_max_connections == UPDATES_AT_ONCE
 
     stamps = sorted(
         call.timestamp
