@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bench.common import (
     Child,
@@ -51,14 +51,14 @@ from bench.common import (
     throughput_check,
     throwaway_database,
 )
+from bench.population import care_home
 from demo.browser import Page, WebPerson, free_port, wait_until_served
 from storage.db import session_factory
 from storage.enums import Channel
-from storage.models import Answer, Citizen, Delivery, DeliveryStatus, InviteRole, RoundAudience
+from storage.models import Answer, Delivery, DeliveryStatus, InviteRole, RoundAudience
 from storage.types import utcnow
 from surveys.fieldwork import rounds
 from surveys.questionnaire.loader import load_surveys
-from surveys.registry import people as registry
 from surveys.registry.invites import issue_invites, web_link
 
 LINK_SECRET = "bench-link-secret-0123456789abcdefghijklmnop"
@@ -171,13 +171,7 @@ async def populate_letters(database_url: str, count: int, public_url: str) -> li
     web link derived from LINK_SECRET), and a round open for relatives. Returns the links."""
     now = utcnow()
     async with engine_of(database_url) as engine, session_factory(engine)() as session:
-        unit = await registry.add_unit(session, "Plejecenter Åbakken", "care_home")
-        citizen_ids = (
-            await session.scalars(
-                insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
-                [{"unit_id": unit.id, "first_name": f"Borger{n}"} for n in range(count)],
-            )
-        ).all()
+        unit, citizen_ids = await care_home(session, count)
         links = []
         for citizen_id in citizen_ids:
             [issued] = await issue_invites(
