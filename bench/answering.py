@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -31,21 +30,29 @@ from sqlalchemy import func, select
 from bench.common import (
     BOT_USERNAME,
     TOKEN,
-    Check,
     Child,
+    Drive,
     Memory,
+    Results,
+    Run,
     Section,
     StatementCounter,
+    Words,
+    arrive,
     child_env,
     cpu_seconds,
     engine_of,
-    growth,
+    growth_table,
+    latency_check,
     module_command,
+    open_loop_people,
+    open_loop_table,
     pejling_command,
     pejling_env,
-    percentile,
-    ratio,
+    saturation_runs,
+    saturation_table,
     settings_for,
+    throughput_check,
     throwaway_database,
 )
 from bench.population import FIRST_USER_ID, populate
@@ -60,6 +67,7 @@ from storage.models import Answer, Delivery
 PRESS_TIMEOUT = 60.0
 MAX_PRESSES = 40  # a person who needs more is stuck; the run says so
 TRY_AGAIN = "teknisk problem"  # Pejling's "try again shortly" when the database is busy
+WORDS = Words("Answering", "press", "presses", "bot", "bare bot", "unanswered")
 
 
 class AnswerWatcher:
@@ -97,31 +105,6 @@ class AnswerWatcher:
             self.cursor = len(calls)
 
 
-@dataclass
-class Drive:
-    """What the people experienced."""
-
-    people: int
-    latencies: list[float] = field(default_factory=list)
-    first: float = float("inf")
-    last: float = 0.0
-    retried: int = 0  # "try again shortly" (the database was busy): pressed again
-    unanswered: int = 0
-    stuck: int = 0
-    finished: int = 0
-
-    @property
-    def presses(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def rate(self) -> float:
-        return self.presses / (self.last - self.first) if self.last > self.first else 0.0
-
-    def latency_ms(self, share: float) -> float:
-        return percentile(self.latencies, share) * 1000
-
-
 def _choose(buttons: list[str], rng: random.Random) -> str:
     if "Nej tak, afslut" in buttons:
         return "Nej tak, afslut"
@@ -157,11 +140,6 @@ OPEN_LOOP_SECONDS = 15.0  # how long presses arrive in an open-loop run
 PRESSES_PER_PERSON = 9
 
 
-def open_loop_people(rate: float, seconds: float = OPEN_LOOP_SECONDS) -> int:
-    """People enough for ``seconds`` of presses at ``rate``, nine presses each."""
-    return max(10, math.ceil(rate * seconds / PRESSES_PER_PERSON))
-
-
 async def _press_once(
     person: Person, watcher: AnswerWatcher, drive: Drive, rng: random.Random
 ) -> bool:
@@ -192,34 +170,17 @@ async def drive_open_loop(
     standin: BotAPIStandIn, users: list[int], *, rate: float, seed: int = 7
 ) -> Drive:
     """Presses arrive at ``rate`` per second as a Poisson process, whatever the bot's
-    speed (open loop): each arrival is the next press of someone whose last press was
-    answered. So a slow bot meets the same load, and its queue shows in the latency
-    (a closed loop, where each press waits for the last, hides it). An arrival with
-    nobody free is counted in ``stuck``: the people were too few for the rate."""
+    speed (open loop: ``arrive``), each the next press of someone whose last press was
+    answered; an arrival with nobody free is counted in ``stuck``."""
     watcher = AnswerWatcher(standin)
     watching = asyncio.create_task(watcher.run())
     drive = Drive(len(users))
     rng = random.Random(seed)
     idle = deque(standin.person(user, first_name=f"P{user}") for user in users)
-    busy: set[asyncio.Task[None]] = set()
-
-    async def press(person: Person) -> None:
-        if await _press_once(person, watcher, drive, rng):
-            idle.append(person)
-
     try:
-        arrival = time.monotonic()
-        while idle or busy:
-            arrival += rng.expovariate(rate)
-            await asyncio.sleep(max(0.0, arrival - time.monotonic()))
-            if not idle:
-                if busy:
-                    drive.stuck += 1
-                    await asyncio.wait(busy, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            task = asyncio.create_task(press(idle.popleft()))
-            busy.add(task)
-            task.add_done_callback(busy.discard)
+        await arrive(
+            idle, lambda person: _press_once(person, watcher, drive, rng), drive, rate, rng
+        )
     finally:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -237,19 +198,6 @@ async def _ready(standin: BotAPIStandIn, child: Child, invitations: int) -> None
     await standin.wait_for(ready, timeout=120, message="the bot under test did not get ready")
     if not child.alive():
         raise RuntimeError(f"the bot under test stopped:\n{child.tail()}")
-
-
-@dataclass
-class Run:
-    drive: Drive
-    memory: Memory
-    bot_cpu: float  # CPU seconds the bot used while the people pressed
-    standin_cpu: float  # ... and the stand-in with the people (this process)
-    stored_answers: int = 0
-    completed: int = 0
-
-    def cpu_ms_per_press(self) -> float:
-        return 1000 * self.bot_cpu / self.drive.presses if self.drive.presses else float("nan")
 
 
 Driver = Callable[[BotAPIStandIn, list[int]], Awaitable[Drive]]
@@ -378,20 +326,21 @@ async def run(workdir: Path, *, quick: bool, databases: list[str]) -> Section:
         "shown but not held against a target; see (b) for latency.",
         "",
     )
-    results: dict[tuple[str, int], tuple[Run, Run]] = {}
-    bare_runs: dict[int, Run] = {}
-    for database in databases:
-        for size in sizes:
-            mine = await pejling_run(database, workdir, size)
-            # The bare bot runs right after each Pejling run, so drift on the shared machine
-            # touches both alike; a quick run measures it once.
-            if not quick or size not in bare_runs:
-                bare_runs[size] = await bare_run(workdir, size)
-            results[(database, size)] = (mine, bare_runs[size])
+    results, bare_runs = await saturation_runs(
+        databases, sizes, quick, workdir, pejling_run, bare_run
+    )
     # The statements are the same on both databases; a quick run counts them once.
     probed = databases[:1] if quick else databases
     statements = {database: await statements_per_press(database, workdir) for database in probed}
-    _saturation_table(section, results)
+    saturation_table(
+        section,
+        WORDS,
+        results,
+        [
+            ("'try again' answers", lambda p, b: p.retried),
+            ("unanswered", lambda p, b: p.unanswered + p.stuck),
+        ],
+    )
     section.add(
         f"Every run should store {QUESTIONS} answers and one completed delivery per person.",
         "",
@@ -421,7 +370,7 @@ async def run(workdir: Path, *, quick: bool, databases: list[str]) -> Section:
     seconds = 3.0 if quick else OPEN_LOOP_SECONDS
     open_results: dict[tuple[str, float], tuple[Run, Run]] = {}
     for rate in rates:
-        people = open_loop_people(rate, seconds)
+        people = open_loop_people(rate, seconds, PRESSES_PER_PERSON)
         driver = partial(drive_open_loop, rate=rate)
         bare = await bare_run(workdir, people, driver)
         for database in databases:
@@ -435,47 +384,6 @@ async def run(workdir: Path, *, quick: bool, databases: list[str]) -> Section:
         _checks(section, database, full, results[(database, full)], counted)
         _latency_check(section, database, rates[0], open_results[(database, rates[0])])
     return section
-
-
-def _saturation_table(section: Section, results: dict[tuple[str, int], tuple[Run, Run]]) -> None:
-    rows: list[Sequence[object]] = []
-    for (database, size), (mine, bare) in results.items():
-        p, b = mine.drive, bare.drive
-        rows.append(
-            (
-                database,
-                size,
-                p.presses,
-                f"{p.rate:.0f}/s",
-                f"{b.rate:.0f}/s",
-                f"**{ratio(p.rate, b.rate):.2f}**",
-                f"{p.latency_ms(0.5):.0f} / {p.latency_ms(0.99):.0f}",
-                f"{b.latency_ms(0.5):.0f} / {b.latency_ms(0.99):.0f}",
-                f"{mine.cpu_ms_per_press():.1f} / {bare.cpu_ms_per_press():.1f}",
-                p.retried,
-                p.unanswered + p.stuck,
-                f"{mine.stored_answers} / {mine.completed}",
-                f"{mine.memory.rss:.0f} / {bare.memory.rss:.0f}",
-            )
-        )
-    section.table(
-        (
-            "database",
-            "people at once",
-            "presses",
-            "Pejling",
-            "bare",
-            "Pejling / bare",
-            "Pejling p50 / p99 ms",
-            "bare p50 / p99 ms",
-            "bot CPU ms per press (Pejling / bare)",
-            "'try again' answers",
-            "unanswered",
-            "answers stored / completed",
-            "RSS after, MB (Pejling / bare)",
-        ),
-        rows,
-    )
 
 
 def _open_loop_table(
@@ -496,45 +404,14 @@ def _open_loop_table(
         "was waiting for an answer (0 means the load was applied as planned).",
         "",
     )
-    rows: list[Sequence[object]] = []
-    for (database, rate), (mine, bare) in results.items():
-        p, b = mine.drive, bare.drive
-        rows.append(
-            (
-                database,
-                f"{rate:.0f}/s",
-                p.people,
-                p.presses,
-                f"{p.rate:.0f}/s / {b.rate:.0f}/s",
-                f"**{p.latency_ms(0.5):.0f} / {p.latency_ms(0.99):.0f}**",
-                f"{b.latency_ms(0.5):.0f} / {b.latency_ms(0.99):.0f}",
-                f"{mine.cpu_ms_per_press():.1f} / {bare.cpu_ms_per_press():.1f}",
-                f"{p.stuck} / {b.stuck}",
-                p.unanswered,
-                f"{mine.stored_answers} / {mine.completed}",
-            )
-        )
-    section.table(
-        (
-            "database",
-            "arrivals",
-            "people",
-            "presses",
-            "achieved (Pejling / bare)",
-            "Pejling p50 / p99 ms",
-            "bare p50 / p99 ms",
-            "bot CPU ms per press (Pejling / bare)",
-            "nobody free (Pejling / bare)",
-            "unanswered",
-            "answers stored / completed",
-        ),
-        rows,
+    open_loop_table(
+        section, WORDS, [(database, rate, *runs) for (database, rate), runs in results.items()]
     )
 
 
 def _growth(
     section: Section,
-    results: dict[tuple[str, int], tuple[Run, Run]],
+    results: Results,
     sizes: Sequence[int],
     databases: list[str],
 ) -> None:
@@ -543,29 +420,17 @@ def _growth(
         "latency x2.00, since twice the people queue for the same bot):",
         "",
     )
-    rows: list[Sequence[object]] = []
-    for database in databases:
-        runs = [results[(database, size)] for size in sizes]
-        rows.append(
-            (
-                database,
-                growth([m.drive.rate for m, _ in runs]),
-                growth([m.drive.latency_ms(0.5) for m, _ in runs]),
-                growth([m.drive.latency_ms(0.99) for m, _ in runs]),
-                growth([m.cpu_ms_per_press() for m, _ in runs]),
-                growth([b.drive.rate for _, b in runs]),
-            )
-        )
-    section.table(
-        (
-            "database",
-            f"Pejling presses/s ({' -> '.join(map(str, sizes))} people)",
-            "Pejling p50",
-            "Pejling p99",
-            "Pejling CPU per press",
-            "bare presses/s",
-        ),
-        rows,
+    growth_table(
+        section,
+        WORDS,
+        results,
+        sizes,
+        databases,
+        [
+            ("Pejling p50", lambda run: run.drive.latency_ms(0.5)),
+            ("Pejling p99", lambda run: run.drive.latency_ms(0.99)),
+            ("Pejling CPU per press", Run.cpu_ms_per_press),
+        ],
     )
 
 
@@ -573,7 +438,6 @@ def _checks(
     section: Section, database: str, people: int, runs: tuple[Run, Run], statements: Statements
 ) -> None:
     mine, bare = runs
-    share = ratio(mine.drive.rate, bare.drive.rate)
     complete = mine.stored_answers == people * QUESTIONS and mine.completed == people
     cpu, bare_cpu = mine.cpu_ms_per_press(), bare.cpu_ms_per_press()
     why = (
@@ -582,30 +446,9 @@ def _checks(
         f"database work of a press, {statements.text()}, each through SQLAlchemy Core in "
         "an ORM session and the async driver, and the commit"
     )
-    section.checks.append(
-        Check(
-            f"Answering, Pejling / bare throughput on {database} ({people} people)",
-            f"{share:.2f} ({mine.drive.rate:.0f} vs {bare.drive.rate:.0f} presses/s)",
-            ">= 0.6",
-            share >= 0.6 and complete,
-            ("" if share >= 0.6 else f"missed by {0.6 - share:.2f}: {why}")
-            + ("" if complete else "; and not every answer was stored"),
-        )
-    )
+    throughput_check(section, WORDS, database, people, runs, complete, why)
 
 
 def _latency_check(section: Section, database: str, rate: float, runs: tuple[Run, Run]) -> None:
-    mine, bare = runs
-    p99 = mine.drive.latency_ms(0.99)
-    complete = mine.stored_answers == mine.drive.people * QUESTIONS
-    section.checks.append(
-        Check(
-            f"Answering, p99 latency at {rate:.0f} presses/s arriving (open loop) on {database}",
-            f"{p99:.0f} ms (p50 {mine.drive.latency_ms(0.5):.0f} ms; bare bot p99 "
-            f"{bare.drive.latency_ms(0.99):.0f} ms)",
-            "< 250 ms",
-            p99 < 250 and complete,
-            ("" if p99 < 250 else f"over by {p99 - 250:.0f} ms")
-            + ("" if complete else "; and not every answer was stored"),
-        )
-    )
+    complete = runs[0].stored_answers == runs[0].drive.people * QUESTIONS
+    latency_check(section, WORDS, database, rate, runs, complete)

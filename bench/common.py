@@ -1,5 +1,6 @@
 """What every benchmark shares: throwaway databases, the stand-in, child processes, memory
-readings, small statistics and the shape of a result."""
+readings, small statistics, the shape of a result, and what the two benchmarks of people
+answering (in the chat, on the web pages) share: their drives and their tables."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ import contextlib
 import itertools
 import math
 import os
+import random
 import shutil
 import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -416,3 +418,289 @@ def timer() -> Iterator[list[float]]:
         yield box
     finally:
         box.append(time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------ people against a bare server
+# Benchmarks 2 (answering in the chat) and 5 (on the web pages) drive people through the
+# survey against Pejling and against a bare server, and report them in the same tables.
+
+
+@dataclass
+class Drive:
+    """What the people experienced."""
+
+    people: int
+    latencies: list[float] = field(default_factory=list)
+    first: float = float("inf")
+    last: float = 0.0
+    retried: int = 0  # "try again shortly" (the database was busy): pressed again
+    unanswered: int = 0
+    stuck: int = 0
+    finished: int = 0
+
+    @property
+    def presses(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.presses / (self.last - self.first) if self.last > self.first else 0.0
+
+    def latency_ms(self, share: float) -> float:
+        return percentile(self.latencies, share) * 1000
+
+
+@dataclass
+class Run:
+    drive: Drive
+    memory: Memory
+    bot_cpu: float  # CPU seconds the server (the bot, the pages) used while the people answered
+    standin_cpu: float  # ... and the stand-in or the browsers with the people (this process)
+    stored_answers: int = 0
+    completed: int = 0
+
+    def cpu_ms_per_press(self) -> float:
+        return 1000 * self.bot_cpu / self.drive.presses if self.drive.presses else float("nan")
+
+
+Results = dict[tuple[str, int], tuple[Run, Run]]  # (database, people): Pejling's, the bare one's
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a benchmark of people answering calls its parts in its tables and checks."""
+
+    title: str  # "Answering"
+    act: str  # "press": one measured answer
+    acts: str  # "presses"
+    server: str  # "bot": what serves the people
+    bare: str  # "bare bot": the reference
+    failed: str  # "unanswered": the open loop's column of answers that failed
+
+
+Person = TypeVar("Person")
+
+
+def open_loop_people(rate: float, seconds: float, acts_per_person: int) -> int:
+    """People enough for ``seconds`` of answers at ``rate``, ``acts_per_person`` each."""
+    return max(10, math.ceil(rate * seconds / acts_per_person))
+
+
+async def arrive(
+    idle: deque[Person],
+    act: Callable[[Person], Awaitable[bool]],
+    drive: Drive,
+    rate: float,
+    rng: random.Random,
+) -> None:
+    """Open loop: acts arrive at ``rate`` per second as a Poisson process, whatever the
+    server's speed, each the next act of someone ``idle`` (``act`` is True while that
+    person has more to do). So a slow server meets the same load, and its queue shows in
+    the latency (a closed loop, where each act waits for the last, hides it). An arrival
+    with nobody free is counted in ``stuck``: the people were too few for the rate."""
+    busy: set[asyncio.Task[None]] = set()
+
+    async def one(person: Person) -> None:
+        if await act(person):
+            idle.append(person)
+
+    arrival = time.monotonic()
+    while idle or busy:
+        arrival += rng.expovariate(rate)
+        await asyncio.sleep(max(0.0, arrival - time.monotonic()))
+        if not idle:
+            if busy:
+                drive.stuck += 1
+                await asyncio.wait(busy, return_when=asyncio.FIRST_COMPLETED)
+            continue
+        task = asyncio.create_task(one(idle.popleft()))
+        busy.add(task)
+        task.add_done_callback(busy.discard)
+
+
+async def saturation_runs(
+    databases: Sequence[str],
+    sizes: Sequence[int],
+    quick: bool,
+    workdir: Path,
+    pejling: Callable[[str, Path, int], Awaitable[Run]],
+    bare: Callable[[Path, int], Awaitable[Run]],
+) -> tuple[Results, dict[int, Run]]:
+    """Pejling on each database at each size (``pejling(database, workdir, people)``),
+    each beside the bare server's run (``bare(workdir, people)``)."""
+    results: Results = {}
+    bare_runs: dict[int, Run] = {}
+    for database in databases:
+        for size in sizes:
+            mine = await pejling(database, workdir, size)
+            # The bare server runs right after each Pejling run, so drift on the shared
+            # machine touches both alike; a quick run measures it once.
+            if not quick or size not in bare_runs:
+                bare_runs[size] = await bare(workdir, size)
+            results[(database, size)] = (mine, bare_runs[size])
+    return results, bare_runs
+
+
+Failures = Sequence[tuple[str, Callable[[Drive, Drive], object]]]
+
+
+def saturation_table(section: Section, words: Words, results: Results, failed: Failures) -> None:
+    """The closed loop's table; ``failed``: the columns of what failed, (heading, value
+    of Pejling's and the bare drive)."""
+    rows: list[Sequence[object]] = []
+    for (database, size), (mine, bare) in results.items():
+        p, b = mine.drive, bare.drive
+        rows.append(
+            (
+                database,
+                size,
+                p.presses,
+                f"{p.rate:.0f}/s",
+                f"{b.rate:.0f}/s",
+                f"**{ratio(p.rate, b.rate):.2f}**",
+                f"{p.latency_ms(0.5):.0f} / {p.latency_ms(0.99):.0f}",
+                f"{b.latency_ms(0.5):.0f} / {b.latency_ms(0.99):.0f}",
+                f"{mine.cpu_ms_per_press():.1f} / {bare.cpu_ms_per_press():.1f}",
+                *(value(p, b) for _, value in failed),
+                f"{mine.stored_answers} / {mine.completed}",
+                f"{mine.memory.rss:.0f} / {bare.memory.rss:.0f}",
+            )
+        )
+    section.table(
+        (
+            "database",
+            "people at once",
+            words.acts,
+            "Pejling",
+            "bare",
+            "Pejling / bare",
+            "Pejling p50 / p99 ms",
+            "bare p50 / p99 ms",
+            f"{words.server} CPU ms per {words.act} (Pejling / bare)",
+            *(heading for heading, _ in failed),
+            "answers stored / completed",
+            "RSS after, MB (Pejling / bare)",
+        ),
+        rows,
+    )
+
+
+def open_loop_table(
+    section: Section, words: Words, results: Sequence[tuple[str, float, Run, Run]]
+) -> None:
+    """The open loop's table, a row (database, arrivals a second, Pejling's, bare run)."""
+    rows: list[Sequence[object]] = []
+    for database, rate, mine, bare in results:
+        p, b = mine.drive, bare.drive
+        rows.append(
+            (
+                database,
+                f"{rate:.0f}/s",
+                p.people,
+                p.presses,
+                f"{p.rate:.0f}/s / {b.rate:.0f}/s",
+                f"**{p.latency_ms(0.5):.0f} / {p.latency_ms(0.99):.0f}**",
+                f"{b.latency_ms(0.5):.0f} / {b.latency_ms(0.99):.0f}",
+                f"{mine.cpu_ms_per_press():.1f} / {bare.cpu_ms_per_press():.1f}",
+                f"{p.stuck} / {b.stuck}",
+                p.unanswered,
+                f"{mine.stored_answers} / {mine.completed}",
+            )
+        )
+    section.table(
+        (
+            "database",
+            "arrivals",
+            "people",
+            words.acts,
+            "achieved (Pejling / bare)",
+            "Pejling p50 / p99 ms",
+            "bare p50 / p99 ms",
+            f"{words.server} CPU ms per {words.act} (Pejling / bare)",
+            "nobody free (Pejling / bare)",
+            words.failed,
+            "answers stored / completed",
+        ),
+        rows,
+    )
+
+
+def growth_table(
+    section: Section,
+    words: Words,
+    results: Results,
+    sizes: Sequence[int],
+    databases: Sequence[str],
+    figures: Sequence[tuple[str, Callable[[Run], float]]],
+) -> None:
+    """How the throughputs and Pejling's ``figures`` (heading, figure of a run) grow as the
+    people double."""
+    rows: list[Sequence[object]] = []
+    for database in databases:
+        runs = [results[(database, size)] for size in sizes]
+        rows.append(
+            (
+                database,
+                growth([mine.drive.rate for mine, _ in runs]),
+                *(growth([figure(mine) for mine, _ in runs]) for _, figure in figures),
+                growth([bare.drive.rate for _, bare in runs]),
+            )
+        )
+    section.table(
+        (
+            "database",
+            f"Pejling {words.acts}/s ({' -> '.join(map(str, sizes))} people)",
+            *(heading for heading, _ in figures),
+            f"bare {words.acts}/s",
+        ),
+        rows,
+    )
+
+
+def throughput_check(
+    section: Section,
+    words: Words,
+    database: str,
+    people: int,
+    runs: tuple[Run, Run],
+    complete: bool,
+    why: str,
+) -> None:
+    """Pejling's saturation throughput against the bare server's: at least 0.6 of it."""
+    mine, bare = runs
+    share = ratio(mine.drive.rate, bare.drive.rate)
+    section.checks.append(
+        Check(
+            f"{words.title}, Pejling / bare throughput on {database} ({people} people)",
+            f"{share:.2f} ({mine.drive.rate:.0f} vs {bare.drive.rate:.0f} {words.acts}/s)",
+            ">= 0.6",
+            share >= 0.6 and complete,
+            ("" if share >= 0.6 else f"missed by {0.6 - share:.2f}: {why}")
+            + ("" if complete else "; and not every answer was stored"),
+        )
+    )
+
+
+def latency_check(
+    section: Section,
+    words: Words,
+    database: str,
+    rate: float,
+    runs: tuple[Run, Run],
+    complete: bool,
+) -> None:
+    """Pejling's p99 latency in the open loop: under 250 ms."""
+    mine, bare = runs
+    p99 = mine.drive.latency_ms(0.99)
+    section.checks.append(
+        Check(
+            f"{words.title}, p99 latency at {rate:.0f} {words.acts}/s arriving (open loop) "
+            f"on {database}",
+            f"{p99:.0f} ms (p50 {mine.drive.latency_ms(0.5):.0f} ms; {words.bare} p99 "
+            f"{bare.drive.latency_ms(0.99):.0f} ms)",
+            "< 250 ms",
+            p99 < 250 and complete,
+            ("" if p99 < 250 else f"over by {p99 - 250:.0f} ms")
+            + ("" if complete else "; and not every answer was stored"),
+        )
+    )

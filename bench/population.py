@@ -7,20 +7,34 @@ does, and the round is opened through the domain (``surveys.fieldwork.rounds.sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import engine_of
 from standin import BotAPIStandIn
 from storage.db import session_factory
-from storage.models import Citizen, Respondent, RoundAudience, TelegramAccount
+from storage.models import Citizen, Respondent, RoundAudience, TelegramAccount, Unit
 from storage.types import utcnow
 from surveys.fieldwork import rounds
 from surveys.questionnaire.loader import load_surveys
 from surveys.registry import people
 
 FIRST_USER_ID = 100_000
+
+
+async def care_home(session: AsyncSession, count: int) -> tuple[Unit, Sequence[int]]:
+    """One care home with ``count`` citizens (written in one statement): it and their ids."""
+    unit = await people.add_unit(session, "Plejecenter Åbakken", "care_home")
+    citizen_ids = (
+        await session.scalars(
+            insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
+            [{"unit_id": unit.id, "first_name": f"Borger{n}"} for n in range(count)],
+        )
+    ).all()
+    return unit, citizen_ids
 
 
 async def populate(
@@ -36,13 +50,7 @@ async def populate(
     now = utcnow()
     users = list(range(first_user_id, first_user_id + count))
     async with engine_of(database_url) as engine, session_factory(engine)() as session:
-        unit = await people.add_unit(session, "Plejecenter Åbakken", "care_home")
-        citizen_ids = (
-            await session.scalars(
-                insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
-                [{"unit_id": unit.id, "first_name": f"Borger{n}"} for n in range(count)],
-            )
-        ).all()
+        unit, citizen_ids = await care_home(session, count)
         account_ids = (
             await session.scalars(
                 insert(TelegramAccount).returning(TelegramAccount.id, sort_by_parameter_order=True),

@@ -26,8 +26,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bench.answering import Drive
-from bench.common import DATABASES, ROOT, StatementCounter, throwaway_database
+from bench.common import DATABASES, ROOT, Drive, StatementCounter, throwaway_database
 from bench.web import (
     ANSWERS_PER_PERSON,
     LINK_SECRET,

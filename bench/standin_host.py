@@ -16,9 +16,7 @@ the stand-in here, on the other core, and drives it over a small HTTP interface:
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
+import socket
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -54,35 +52,21 @@ class Host:
             [[call.status, call.params.get("chat_id"), call.timestamp] for call in calls]
         )
 
-    async def close(self) -> None:
+    async def close(self, app: web.Application) -> None:
         if self.standin is not None:
             await self.standin.stop()
 
 
-async def serve() -> None:
+def main() -> None:
+    """Serve until SIGTERM or SIGINT (aiohttp's run_app), the port printed once served."""
     host = Host()
     app = web.Application()
     app.router.add_post("/bench/fresh", host.fresh)
     app.router.add_get("/bench/sends", host.sends)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(runner.addresses[0][1], flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await host.close()
-        await runner.cleanup()
-
-
-def main() -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+    app.on_cleanup.append(host.close)
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        port = sock.getsockname()[1]
+        web.run_app(app, sock=sock, access_log=None, print=lambda _banner: print(port, flush=True))
 
 
 if __name__ == "__main__":

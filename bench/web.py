@@ -19,40 +19,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from bench.answering import Drive, Run
 from bench.common import (
-    Check,
     Child,
+    Drive,
+    Run,
     Section,
+    Words,
+    arrive,
     child_env,
     cpu_seconds,
     engine_of,
-    growth,
+    growth_table,
+    latency_check,
     module_command,
+    open_loop_people,
+    open_loop_table,
     pejling_command,
-    ratio,
+    saturation_runs,
+    saturation_table,
+    throughput_check,
     throwaway_database,
 )
+from bench.population import care_home
 from demo.browser import Page, WebPerson, free_port, wait_until_served
 from storage.db import session_factory
 from storage.enums import Channel
-from storage.models import Answer, Citizen, Delivery, DeliveryStatus, InviteRole, RoundAudience
+from storage.models import Answer, Delivery, DeliveryStatus, InviteRole, RoundAudience
 from storage.types import utcnow
 from surveys.fieldwork import rounds
 from surveys.questionnaire.loader import load_surveys
-from surveys.registry import people as registry
 from surveys.registry.invites import issue_invites, web_link
 
 LINK_SECRET = "bench-link-secret-0123456789abcdefghijklmnop"
@@ -63,6 +69,7 @@ FINISH = "Nej tak, afslut"
 THANKS = "Tak for dine svar"
 AT_ONCE = 20  # people getting in at the same time, before the clock starts
 OPEN_LOOP_SECONDS = 15.0
+WORDS = Words("Web answers", "answer", "answers", "server", "bare pages", "failed")
 ANSWER_TIMEOUT = 60.0
 
 
@@ -125,35 +132,12 @@ async def drive_closed_loop(persons: list[WebPerson]) -> Drive:
 
 async def drive_open_loop(persons: list[WebPerson], *, rate: float, seed: int = 7) -> Drive:
     """Answers arrive at ``rate`` per second as a Poisson process, whatever the pages'
-    speed (open loop), each the next answer of someone whose last page has come; an
-    arrival with nobody free is counted in ``stuck`` (too few people for the rate)."""
+    speed (open loop: ``arrive``), each the next answer of someone whose last page has
+    come; an arrival with nobody free is counted in ``stuck`` (too few people for the rate)."""
     drive = Drive(len(persons))
     rng = random.Random(seed)
-    idle = deque(persons)
-    busy: set[asyncio.Task[None]] = set()
-
-    async def answer(person: WebPerson) -> None:
-        if await _answer_once(person, drive, rng):
-            idle.append(person)
-
-    arrival = time.monotonic()
-    while idle or busy:
-        arrival += rng.expovariate(rate)
-        await asyncio.sleep(max(0.0, arrival - time.monotonic()))
-        if not idle:
-            if busy:
-                drive.stuck += 1
-                await asyncio.wait(busy, return_when=asyncio.FIRST_COMPLETED)
-            continue
-        task = asyncio.create_task(answer(idle.popleft()))
-        busy.add(task)
-        task.add_done_callback(busy.discard)
+    await arrive(deque(persons), lambda person: _answer_once(person, drive, rng), drive, rate, rng)
     return drive
-
-
-def open_loop_people(rate: float, seconds: float) -> int:
-    """People enough for ``seconds`` of answers at ``rate``, eight answers each."""
-    return max(10, math.ceil(rate * seconds / ANSWERS_PER_PERSON))
 
 
 @contextlib.asynccontextmanager
@@ -187,13 +171,7 @@ async def populate_letters(database_url: str, count: int, public_url: str) -> li
     web link derived from LINK_SECRET), and a round open for relatives. Returns the links."""
     now = utcnow()
     async with engine_of(database_url) as engine, session_factory(engine)() as session:
-        unit = await registry.add_unit(session, "Plejecenter Åbakken", "care_home")
-        citizen_ids = (
-            await session.scalars(
-                insert(Citizen).returning(Citizen.id, sort_by_parameter_order=True),
-                [{"unit_id": unit.id, "first_name": f"Borger{n}"} for n in range(count)],
-            )
-        ).all()
+        unit, citizen_ids = await care_home(session, count)
         links = []
         for citizen_id in citizen_ids:
             [issued] = await issue_invites(
@@ -331,15 +309,18 @@ async def run(workdir: Path, *, quick: bool, databases: list[str]) -> Section:
         "### (a) Saturation: each person answers again as soon as the next page has come",
         "",
     )
-    results: dict[tuple[str, int], tuple[Run, Run]] = {}
-    bare_runs: dict[int, Run] = {}
-    for database in databases:
-        for size in sizes:
-            mine = await pejling_run(database, workdir, size)
-            if not quick or size not in bare_runs:
-                bare_runs[size] = await bare_run(workdir, size)
-            results[(database, size)] = (mine, bare_runs[size])
-    _saturation_table(section, results)
+    results, _ = await saturation_runs(databases, sizes, quick, workdir, pejling_run, bare_run)
+    saturation_table(
+        section,
+        WORDS,
+        results,
+        [
+            (
+                "failed (Pejling / bare)",
+                lambda p, b: f"{p.unanswered + p.stuck} / {b.unanswered + b.stuck}",
+            )
+        ],
+    )
     section.add(
         f"Every Pejling run should store {QUESTIONS} answers by the web channel and one "
         "completed delivery per person.",
@@ -350,27 +331,18 @@ async def run(workdir: Path, *, quick: bool, databases: list[str]) -> Section:
             "Growth as the people double (ideal once the server is saturated: throughput x1.00):",
             "",
         )
-        section.table(
-            (
-                "database",
-                f"Pejling answers/s ({' -> '.join(map(str, sizes))} people)",
-                "Pejling p99",
-                "bare answers/s",
-            ),
-            [
-                (
-                    database,
-                    growth([results[(database, s)][0].drive.rate for s in sizes]),
-                    growth([results[(database, s)][0].drive.latency_ms(0.99) for s in sizes]),
-                    growth([bare_runs[s].drive.rate for s in sizes]),
-                )
-                for database in databases
-            ],
+        growth_table(
+            section,
+            WORDS,
+            results,
+            sizes,
+            databases,
+            [("Pejling p99", lambda run: run.drive.latency_ms(0.99))],
         )
 
     rate = 50.0
     seconds = 3.0 if quick else OPEN_LOOP_SECONDS
-    people = open_loop_people(rate, seconds)
+    people = open_loop_people(rate, seconds, ANSWERS_PER_PERSON)
     driver = partial(drive_open_loop, rate=rate)
     bare = await bare_run(workdir, people, driver)
     open_results = {
@@ -389,45 +361,6 @@ def _complete(run: Run) -> bool:
     return run.stored_answers == people * QUESTIONS and run.completed == people
 
 
-def _saturation_table(section: Section, results: dict[tuple[str, int], tuple[Run, Run]]) -> None:
-    rows: list[Sequence[object]] = []
-    for (database, size), (mine, bare) in results.items():
-        p, b = mine.drive, bare.drive
-        rows.append(
-            (
-                database,
-                size,
-                p.presses,
-                f"{p.rate:.0f}/s",
-                f"{b.rate:.0f}/s",
-                f"**{ratio(p.rate, b.rate):.2f}**",
-                f"{p.latency_ms(0.5):.0f} / {p.latency_ms(0.99):.0f}",
-                f"{b.latency_ms(0.5):.0f} / {b.latency_ms(0.99):.0f}",
-                f"{mine.cpu_ms_per_press():.1f} / {bare.cpu_ms_per_press():.1f}",
-                f"{p.unanswered + p.stuck} / {b.unanswered + b.stuck}",
-                f"{mine.stored_answers} / {mine.completed}",
-                f"{mine.memory.rss:.0f} / {bare.memory.rss:.0f}",
-            )
-        )
-    section.table(
-        (
-            "database",
-            "people at once",
-            "answers",
-            "Pejling",
-            "bare",
-            "Pejling / bare",
-            "Pejling p50 / p99 ms",
-            "bare p50 / p99 ms",
-            "server CPU ms per answer (Pejling / bare)",
-            "failed (Pejling / bare)",
-            "answers stored / completed",
-            "RSS after, MB (Pejling / bare)",
-        ),
-        rows,
-    )
-
-
 def _open_loop_table(
     section: Section, results: dict[str, tuple[Run, Run]], rate: float, seconds: float
 ) -> None:
@@ -441,72 +374,19 @@ def _open_loop_table(
         "means the load was applied as planned).",
         "",
     )
-    section.table(
-        (
-            "database",
-            "arrivals",
-            "people",
-            "answers",
-            "achieved (Pejling / bare)",
-            "Pejling p50 / p99 ms",
-            "bare p50 / p99 ms",
-            "server CPU ms per answer (Pejling / bare)",
-            "nobody free (Pejling / bare)",
-            "failed",
-            "answers stored / completed",
-        ),
-        [
-            (
-                database,
-                f"{rate:.0f}/s",
-                mine.drive.people,
-                mine.drive.presses,
-                f"{mine.drive.rate:.0f}/s / {bare.drive.rate:.0f}/s",
-                f"**{mine.drive.latency_ms(0.5):.0f} / {mine.drive.latency_ms(0.99):.0f}**",
-                f"{bare.drive.latency_ms(0.5):.0f} / {bare.drive.latency_ms(0.99):.0f}",
-                f"{mine.cpu_ms_per_press():.1f} / {bare.cpu_ms_per_press():.1f}",
-                f"{mine.drive.stuck} / {bare.drive.stuck}",
-                mine.drive.unanswered,
-                f"{mine.stored_answers} / {mine.completed}",
-            )
-            for database, (mine, bare) in results.items()
-        ],
-    )
+    open_loop_table(section, WORDS, [(database, rate, *runs) for database, runs in results.items()])
 
 
 def _throughput_check(section: Section, database: str, people: int, runs: tuple[Run, Run]) -> None:
-    mine, bare = runs
-    share = ratio(mine.drive.rate, bare.drive.rate)
-    cpu, bare_cpu = mine.cpu_ms_per_press(), bare.cpu_ms_per_press()
+    cpu, bare_cpu = runs[0].cpu_ms_per_press(), runs[1].cpu_ms_per_press()
     why = (
         f"Pejling's process spends {cpu:.1f} ms of CPU per answer against {bare_cpu:.1f} ms "
         "for the bare pages; the difference is Pejling's own work per answer (the database "
         "reads and writes of the POST and of the next page, the session cookie, the CSRF "
         "check, the headers); bench/PROFILES.md, web section, says where it went"
     )
-    section.checks.append(
-        Check(
-            f"Web answers, Pejling / bare throughput on {database} ({people} people)",
-            f"{share:.2f} ({mine.drive.rate:.0f} vs {bare.drive.rate:.0f} answers/s)",
-            ">= 0.6",
-            share >= 0.6 and _complete(mine),
-            ("" if share >= 0.6 else f"missed by {0.6 - share:.2f}: {why}")
-            + ("" if _complete(mine) else "; and not every answer was stored"),
-        )
-    )
+    throughput_check(section, WORDS, database, people, runs, _complete(runs[0]), why)
 
 
 def _latency_check(section: Section, database: str, rate: float, runs: tuple[Run, Run]) -> None:
-    mine, bare = runs
-    p99 = mine.drive.latency_ms(0.99)
-    section.checks.append(
-        Check(
-            f"Web answers, p99 latency at {rate:.0f} answers/s arriving (open loop) on {database}",
-            f"{p99:.0f} ms (p50 {mine.drive.latency_ms(0.5):.0f} ms; bare pages p99 "
-            f"{bare.drive.latency_ms(0.99):.0f} ms)",
-            "< 250 ms",
-            p99 < 250 and _complete(mine),
-            ("" if p99 < 250 else f"over by {p99 - 250:.0f} ms")
-            + ("" if _complete(mine) else "; and not every answer was stored"),
-        )
-    )
+    latency_check(section, WORDS, database, rate, runs, _complete(runs[0]))

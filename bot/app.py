@@ -319,6 +319,8 @@ async def _serve_webhook(settings: Settings, bot: Bot, dispatcher: Dispatcher) -
     log.info(
         "webhook served on %s:%s%s", settings.webhook_host, settings.webhook_port, WEBHOOK_PATH
     )
+    # An event, not aiohttp's signal handling (run_app, AppRunner(handle_signals=True)):
+    # its GracefulExit cancels every task, the sender's message in flight with them.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -108,6 +108,18 @@ class ChatMessage:
     # False once Telegram no longer lets the bot edit it (as with some old messages).
     editable: bool = True
 
+    def keep_revision(self) -> None:
+        """Before an edit: push the current state onto ``history``."""
+        self.history.append(
+            MessageRevision(
+                text=self.text,
+                entities=self.entities,
+                caption=self.caption,
+                reply_markup=self.reply_markup,
+                date=self.edit_date or self.date,
+            ),
+        )
+
     @property
     def inline_keyboard(self) -> list[list[dict[str, Any]]]:
         """Rows of inline buttons (dicts as sent), empty when there is no inline keyboard."""

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .formatting import utf16_len
-from .models import CallbackAnswer, ChatMessage, MessageRevision
+from .models import CallbackAnswer, ChatMessage
 
 if TYPE_CHECKING:
     from .server import BotAPIStandIn
@@ -286,15 +286,7 @@ class Person:
         message = self._standin.message(self.chat_id, message_id)
         if message is None or message.from_bot or message.deleted or message.text is None:
             raise AssertionError(f"{self!r} has no text message {message_id} to edit")
-        message.history.append(
-            MessageRevision(
-                text=message.text,
-                entities=message.entities,
-                caption=message.caption,
-                reply_markup=message.reply_markup,
-                date=message.edit_date or message.date,
-            ),
-        )
+        message.keep_revision()
         message.text = new_text
         message.entities = []
         message.edited_count += 1

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from .models import ApiCall, ChatMessage, MessageRevision, StoredFile
+from .models import ApiCall, ChatMessage, StoredFile
 
 __all__ = ["World"]
 
@@ -218,15 +218,7 @@ class World:
         reply_markup: dict[str, Any] | None,
     ) -> None:
         """The bot edits its message: the old content is kept as a revision."""
-        message.history.append(
-            MessageRevision(
-                text=message.text,
-                entities=message.entities,
-                caption=message.caption,
-                reply_markup=message.reply_markup,
-                date=message.edit_date or message.date,
-            ),
-        )
+        message.keep_revision()
         message.text = text
         message.entities = entities
         message.reply_markup = reply_markup

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,15 +21,107 @@ from bot.i18n import make_i18n
 from bot.metrics import Metrics
 from bot.sender import Sender, SendReport
 from standin import BotAPIStandIn, Person
-from storage.models import Citizen, InviteRole, Respondent, RoundAudience, TelegramAccount
+from storage.models import (
+    Citizen,
+    InviteRole,
+    Respondent,
+    Round,
+    RoundAudience,
+    TelegramAccount,
+    Unit,
+)
 from storage.types import utcnow
+from surveys import journey
 from surveys.fieldwork import rounds
+from surveys.letters.invitations import LetterBatch, issue_letters
 from surveys.questionnaire.loader import load_surveys
 from surveys.registry import people
 from surveys.registry.invites import issue_invites
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 BOT_USERNAME = "pejling_test_bot"
+LINK_SECRET = b"a-test-link-secret-of-enough-length-0123456789"
+PUBLIC_URL = "https://pejling.test"
+
+
+async def standard_round(
+    session: AsyncSession,
+    units: Sequence[Unit],
+    audience: RoundAudience,
+    *,
+    days: int = 14,
+    now: datetime | None = None,
+    anonymous: bool = True,
+    reminder_days: Sequence[int] = (3, 7),
+) -> tuple[Round, int]:
+    """A round of the standard survey opened ``now`` (this moment by default) for ``days``
+    (the caller commits): the round and how many it invited."""
+    opened = utcnow() if now is None else now
+    return await rounds.start_round(
+        session,
+        load_surveys()["standard"],
+        units,
+        audience,
+        opened + timedelta(days=days),
+        now=now,
+        anonymous=anonymous,
+        reminder_days=reminder_days,
+    )
+
+
+async def print_letters(
+    session: AsyncSession,
+    unit: Unit,
+    audience: RoundAudience = RoundAudience.RELATIVES,
+    *,
+    days: int = 30,
+    bot_username: str = BOT_USERNAME,
+    public_url: str = PUBLIC_URL,
+) -> LetterBatch:
+    """The unit's printed letters, valid for ``days``, links signed with LINK_SECRET (the
+    caller commits)."""
+    return await issue_letters(
+        session,
+        unit,
+        audience,
+        bot_username=bot_username,
+        ttl=timedelta(days=days),
+        secret=LINK_SECRET,
+        public_url=public_url,
+    )
+
+
+@dataclass(frozen=True)
+class WebAnswers:
+    """What ``answer_on_the_web`` did: who answered, in which delivery, and the outcome of
+    the comment page (None when the person did not finish)."""
+
+    respondent_id: int
+    delivery_id: int
+    done: journey.Outcome | None
+
+
+async def answer_on_the_web(
+    session: AsyncSession,
+    token: str,
+    answers: int | None = None,
+    *,
+    choice: str = "1",
+    finish: bool = False,
+    comment: str | None = None,
+) -> WebAnswers:
+    """A person opens their letter's link on the web, accepts the information, gives
+    ``choice`` to the first ``answers`` questions (all by default) and, with ``finish``,
+    ends on the comment page with ``comment`` (the caller commits)."""
+    _, visitor = await journey.open_web_link(session, token)
+    assert visitor is not None
+    step = await journey.web_accept_information(session, visitor.respondent_id)
+    assert isinstance(step, journey.Question)
+    me, delivery = visitor.respondent_id, step.delivery_id
+    for index in range(step.total if answers is None else answers):
+        await journey.web_answer(session, me, delivery, index, choice)
+    done = await journey.web_comment(session, me, delivery, comment) if finish else None
+    return WebAnswers(me, delivery, done)
 
 
 @dataclass
@@ -71,13 +163,7 @@ class Municipality:
     ) -> tuple[int, int]:
         async with self.sessions() as session:
             unit = await people.find_unit(session, str(unit_id))
-            round_, invited = await rounds.start_round(
-                session,
-                load_surveys()["standard"],
-                [unit],
-                audience,
-                utcnow() + timedelta(days=days),
-            )
+            round_, invited = await standard_round(session, [unit], audience, days=days)
             await session.commit()
             return round_.id, invited
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
+from collections.abc import AsyncIterator
+from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -24,8 +24,12 @@ async def start_web(settings: Settings, sessions: Sessions, engine: AsyncEngine)
     runner = web.AppRunner(build_web_app(settings, sessions, engine), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.webhook_host, settings.web_port).start()
-    log.info("web pages served on %s:%s", settings.webhook_host, settings.web_port)
+    _log_served(settings)
     return runner
+
+
+def _log_served(settings: Settings) -> None:
+    log.info("web pages served on %s:%s", settings.webhook_host, settings.web_port)
 
 
 def local_address(settings: Settings) -> str:
@@ -51,26 +55,28 @@ async def probe(base_url: str) -> str:
         return f"unavailable: {type(error).__name__}"
 
 
-async def serve_web(settings: Settings) -> None:
-    """`pejling web`: the pages alone, until SIGTERM or SIGINT."""
+def main(settings: Settings) -> None:
+    """`pejling web`: the pages alone, until SIGTERM or SIGINT. aiohttp's run_app serves
+    them, stops on either signal and cleans the application up (the engine last)."""
     settings.require_web_secret()
     if not settings.web_port:
         raise SettingsError("WEB_PORT: must not be 0 for `pejling web`")
     engine = create_engine(settings.database_url)
+    app = build_web_app(settings, session_factory(engine), engine)
+    app.cleanup_ctx.append(partial(_database, engine))
+    web.run_app(
+        app,
+        host=settings.webhook_host,
+        port=settings.web_port,
+        access_log=None,
+        print=lambda _banner: _log_served(settings),
+    )
+
+
+async def _database(engine: AsyncEngine, app: web.Application) -> AsyncIterator[None]:
+    """The schema made ready before the pages are served; the engine disposed of after."""
     try:
         await prepare(engine)
-        runner = await start_web(settings, session_factory(engine), engine)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await runner.cleanup()
+        yield
     finally:
         await engine.dispose()
-
-
-def main(settings: Settings) -> None:
-    asyncio.run(serve_web(settings))

@@ -27,7 +27,7 @@ from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from surveys.exports import labels
 from surveys.exports.method import method_lines
-from surveys.indicators import Figure, FigureKey, FigureKind, Report
+from surveys.indicators import Figure, FigureKey, FigureKind, Report, Share
 from surveys.questionnaire.schema import Theme
 
 PERCENT = "0.0 %"
@@ -298,6 +298,25 @@ THEME_COLUMNS = (
 )
 
 
+def _where(
+    report: Report, key: FigureKey, unit_id: int | None, f: _Formats
+) -> list[tuple[Any, Format | None]]:
+    """A row's first cells: the audience, and the unit (the municipality's line in bold)."""
+    return [
+        (labels.AUDIENCES[key.audience], f.text),
+        (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+    ]
+
+
+def _share_cells(share: Share, f: _Formats) -> list[tuple[Any, Format | None]]:
+    """A share and its 95 % interval."""
+    return [
+        (share.p, f.percent),
+        (share.interval.low, f.percent),
+        (share.interval.high, f.percent),
+    ]
+
+
 def _themes(sheet: _Sheet, report: Report) -> None:
     f = sheet.f
     sheet.begin(
@@ -308,8 +327,7 @@ def _themes(sheet: _Sheet, report: Report) -> None:
     )
     for key, unit_id, figure in _figures(report, report.keys_of(FigureKind.THEME)):
         head: list[tuple[Any, Format | None]] = [
-            (labels.AUDIENCES[key.audience], f.text),
-            (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+            *_where(report, key, unit_id, f),
             (labels.subject_label(report, key), f.text),
         ]
         v = figure.values
@@ -321,9 +339,7 @@ def _themes(sheet: _Sheet, report: Report) -> None:
                 *head,
                 (v.n, f.count),
                 (v.dont_know, f.count),
-                (v.share.p, f.percent),
-                (v.share.interval.low, f.percent),
-                (v.share.interval.high, f.percent),
+                *_share_cells(v.share, f),
                 (v.top_box, f.percent),
                 (v.index, f.index),
                 (v.proxy, f.count),
@@ -370,8 +386,7 @@ def _items(sheet: _Sheet, report: Report) -> None:
             if figure is None:
                 continue
             head: list[tuple[Any, Format | None]] = [
-                (labels.AUDIENCES[key.audience], f.text),
-                (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+                *_where(report, key, unit_id, f),
                 (labels.subject_label(report, key), f.text),
                 (labels.THEMES.get(item.theme, item.theme.value), f.text),
             ]
@@ -388,9 +403,7 @@ def _items(sheet: _Sheet, report: Report) -> None:
                 change = [("–", f.flat)] * 4
             else:
                 shares = [
-                    (v.share.p, f.percent),
-                    (v.share.interval.low, f.percent),
-                    (v.share.interval.high, f.percent),
+                    *_share_cells(v.share, f),
                     (v.top_box, f.percent),
                     (v.index, f.index),
                 ]
@@ -443,8 +456,7 @@ def _loneliness(sheet: _Sheet, report: Report) -> None:
             if figure is None:
                 continue
             head: list[tuple[Any, Format | None]] = [
-                (labels.AUDIENCES[key.audience], f.text),
-                (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+                *_where(report, key, unit_id, f),
                 (labels.subject_label(report, key), f.text),
                 (labels.HIGHER_IS_WORSE, f.worse),
             ]
@@ -456,9 +468,7 @@ def _loneliness(sheet: _Sheet, report: Report) -> None:
                 [
                     *head,
                     (v.n, f.count),
-                    (v.share.p, f.percent),
-                    (v.share.interval.low, f.percent),
-                    (v.share.interval.high, f.percent),
+                    *_share_cells(v.share, f),
                     (v.mean if v.mean is not None else "–", f.index),
                     (v.proxy, f.count),
                     *_change_cells(figure, f),
@@ -488,8 +498,7 @@ def _responses(sheet: _Sheet, report: Report) -> None:
     )
     for key, unit_id, figure in _figures(report, report.keys_of(FigureKind.RESPONSE)):
         head: list[tuple[Any, Format | None]] = [
-            (labels.AUDIENCES[key.audience], f.text),
-            (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+            *_where(report, key, unit_id, f),
         ]
         v = figure.values
         if v is None:
@@ -541,8 +550,7 @@ def _responses_by_channel(sheet: _Sheet, report: Report) -> None:
                 if figure is None:
                     continue
                 head: list[tuple[Any, Format | None]] = [
-                    (labels.AUDIENCES[key.audience], f.text),
-                    (labels.unit_name(report, unit_id), f.bold if unit_id is None else f.text),
+                    *_where(report, key, unit_id, f),
                     (labels.CHANNELS[channel], f.text),
                 ]
                 v = figure.values

@@ -3,17 +3,13 @@ their answers; while the round is open, reminders and resuming still work."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import func, select
 
 from storage.models import Answer, Delivery, DeliveryStatus, Round, RoundAudience, RoundParticipant
-from storage.types import utcnow
 from surveys.fieldwork import rounds
-from surveys.questionnaire.loader import load_surveys
 from surveys.registry.people import find_unit
 from tests.bot.test_bad_input import joined
-from tests.harness import BotHarness
+from tests.harness import BotHarness, standard_round
 
 
 async def links(harness: BotHarness) -> list[tuple[str, int | None]]:
@@ -58,12 +54,11 @@ async def test_an_identified_round_keeps_the_link(harness: BotHarness) -> None:
     unit = await harness.unit()
     [user] = await harness.crowd(unit, 1, first_user_id=9301)
     async with harness.sessions() as session:
-        await rounds.start_round(
+        await standard_round(
             session,
-            load_surveys()["standard"],
             [await find_unit(session, str(unit))],
             RoundAudience.RELATIVES,
-            utcnow() + timedelta(days=7),
+            days=7,
             anonymous=False,
         )
         await session.commit()

@@ -29,12 +29,10 @@ from storage.models import (
     RoundAudience,
     TelegramAccount,
 )
-from storage.types import utcnow
 from surveys.fieldwork import rounds
 from surveys.privacy.retention import deleted_by
-from surveys.questionnaire.loader import load_surveys
 from surveys.registry.people import find_unit
-from tests.harness import BotHarness
+from tests.harness import BotHarness, standard_round
 
 WRONG_LINK = "/start NotARealTokenAtAll_1234567890abcdef"
 
@@ -93,12 +91,10 @@ async def answer_all(person: Person, comment: str) -> None:
 
 async def start_round(harness: BotHarness, unit_id: int, *, anonymous: bool) -> int:
     async with harness.sessions() as session:
-        round_, _ = await rounds.start_round(
+        round_, _ = await standard_round(
             session,
-            load_surveys()["standard"],
             [await find_unit(session, str(unit_id))],
             RoundAudience.BOTH,
-            utcnow() + timedelta(days=14),
             anonymous=anonymous,
         )
         await session.commit()

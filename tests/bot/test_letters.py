@@ -4,7 +4,6 @@ their letters, scan a QR code off the page and answer the survey over the Bot AP
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -19,11 +18,10 @@ from storage.models import (
     RoundAudience,
     RoundParticipant,
 )
-from surveys.letters import invitations as letters
 from surveys.letters.pdf import LetterSender, render_letters_pdf
 from surveys.registry import importing, people
 from tests.bot.test_cli import pejling
-from tests.harness import BOT_USERNAME, TOKEN, BotHarness
+from tests.harness import BOT_USERNAME, LINK_SECRET, TOKEN, BotHarness, print_letters
 from tests.letters_pdf import codes_on, page_texts, scan_qr, web_links_on
 
 NAMES = ["Anna", "Karl", "Inge", "Bent", "Åse", "Jørgen", "Kirsten", "Poul"]
@@ -83,14 +81,8 @@ async def test_import_print_scan_and_answer(harness: BotHarness) -> None:
 
     async with harness.sessions() as session:
         unit = await people.find_unit(session, str(home))
-        batch = await letters.issue_letters(
-            session,
-            unit,
-            RoundAudience.BOTH,
-            bot_username=BOT_USERNAME,
-            ttl=timedelta(days=60),
-            secret=b"a-test-link-secret-of-enough-length-0123456789",
-            public_url="https://pejling.testrup.dk",
+        batch = await print_letters(
+            session, unit, RoundAudience.BOTH, days=60, public_url="https://pejling.testrup.dk"
         )
         await session.commit()
     relatives = [letter for letter in batch.letters if letter.role == InviteRole.RELATIVE]
@@ -150,7 +142,7 @@ async def test_the_commands_import_refuse_bad_files_and_print_letters(tmp_path: 
         "MUNICIPALITY": "Testrup Kommune",
         "CONTACT": "Ældreservice, tlf. 70 11 22 33",
         "PUBLIC_URL": "https://pejling.testrup.dk/",
-        "LINK_SECRET": "a-test-link-secret-of-enough-length-0123456789",
+        "LINK_SECRET": LINK_SECRET.decode(),
     }
     units = tmp_path / "enheder.csv"
     units.write_text("navn;plejeform\nPlejecenter Åbakken;plejecenter\n", encoding="utf-8-sig")

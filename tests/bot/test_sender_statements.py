@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import RoundAudience
 from tests.bot.test_rounds import invitations
 from tests.harness import BotHarness
-
-
-@contextmanager
-def statements_of(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement the engine sends while inside; an executemany counts once,
-    as it is one call to the driver."""
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
+from tests.surveys.fieldwork.test_outbox import statements_of
 
 
 def by_kind(statements: list[str]) -> Counter[str]:

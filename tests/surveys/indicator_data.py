@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Answer, Citizen, Comment, Delivery, Round, SurveyVersion, Unit
 from surveys.fieldwork.definitions import store_version
 from surveys.questionnaire.loader import load_surveys
-from surveys.questionnaire.schema import Survey
+from surveys.questionnaire.schema import Item, Survey
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -31,6 +32,21 @@ async def unit(
     session.add_all(Citizen(unit_id=made.id, status="moved") for _ in range(moved))
     await session.flush()
     return made
+
+
+def varied_answers(
+    survey: Survey, items: Sequence[Item], rng: random.Random
+) -> tuple[dict[str, int | str], bool]:
+    """One person's answers to ``items``: all of them, or (one in five) the first few
+    before breaking off; mostly values, some "Ved ikke" ("x") and skips ("s"). And whether
+    they answered every item."""
+    stop = rng.randint(1, len(items)) if rng.random() < 0.2 else len(items)
+    answers: dict[str, int | str] = {}
+    for item in items[:stop]:
+        roll = rng.random()
+        size = len(survey.scale_of(item).options)
+        answers[item.id] = "x" if roll < 0.08 else "s" if roll < 0.12 else rng.randint(1, size)
+    return answers, stop == len(items)
 
 
 async def version(session: AsyncSession, survey: Survey | None = None) -> SurveyVersion:

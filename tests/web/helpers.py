@@ -101,5 +101,15 @@ def value_of_button(page: str, words: str) -> tuple[str, str]:
     raise AssertionError(f"no button {words!r} in {buttons_of(page)}")
 
 
+def form_of(page: str, words: str) -> dict[str, str]:
+    """What pressing the button with these words on ``page`` posts: the CSRF token, the
+    button, and the question's delivery and index where the page has them."""
+    name, value = value_of_button(page, words)
+    data = {"csrf": csrf_of(page), name: value}
+    if 'name="d"' in page:
+        data |= {"d": hidden_of(page, "d"), "i": hidden_of(page, "i")}
+    return data
+
+
 async def read(response: ClientResponse) -> str:
     return await response.text()

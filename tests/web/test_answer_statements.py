@@ -15,11 +15,9 @@ from tests.bot.test_press_statements import Statements
 from tests.web.helpers import (
     Municipality,
     buttons_of,
-    csrf_of,
+    form_of,
     h1_of,
-    hidden_of,
     read,
-    value_of_button,
 )
 from tests.web.test_pages import joined
 
@@ -41,11 +39,7 @@ PER_THANKS_GET = 4
 
 async def _send(client: Client, page: str, words: str, path: str) -> tuple[str, str]:
     """Press the button with these words; the redirect's target and the cookie it set."""
-    name, value = value_of_button(page, words)
-    data = {"csrf": csrf_of(page), name: value}
-    if 'name="d"' in page:
-        data |= {"d": hidden_of(page, "d"), "i": hidden_of(page, "i")}
-    response = await client.post(path, data=data, allow_redirects=False)
+    response = await client.post(path, data=form_of(page, words), allow_redirects=False)
     assert response.status == 303, await read(response)
     return response.headers["Location"], response.headers.get("Set-Cookie", "")
 

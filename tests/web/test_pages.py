@@ -23,10 +23,10 @@ from tests.web.helpers import (
     Municipality,
     buttons_of,
     csrf_of,
+    form_of,
     h1_of,
     hidden_of,
     read,
-    value_of_button,
 )
 
 Client = TestClient[web.Request, web.Application]
@@ -47,13 +47,20 @@ async def joined(client: Client, municipality: Municipality, name: str = "Anna")
     return information
 
 
+def comment_form(page: str, text: str) -> dict[str, str]:
+    """What the comment page's Send button posts, with this comment."""
+    return {
+        "csrf": csrf_of(page),
+        "d": hidden_of(page, "d"),
+        "i": hidden_of(page, "i"),
+        "kommentar": text,
+        "send": "1",
+    }
+
+
 async def press(client: Client, page: str, words: str, path: str = "/svar") -> str:
     """Press the button with these words on ``page``; the page after the redirect."""
-    name, value = value_of_button(page, words)
-    data = {"csrf": csrf_of(page), name: value}
-    if 'name="d"' in page:
-        data |= {"d": hidden_of(page, "d"), "i": hidden_of(page, "i")}
-    response = await client.post(path, data=data, allow_redirects=False)
+    response = await client.post(path, data=form_of(page, words), allow_redirects=False)
     assert response.status == 303, await read(response)
     return await read(await client.get(response.headers["Location"]))
 
@@ -81,13 +88,7 @@ async def test_a_relative_answers_from_the_letter_to_the_thanks(
     assert h1_of(page) == "Er der andet, du vil fortælle os?"
     response = await client.post(
         "/svar/kommentar",
-        data={
-            "csrf": csrf_of(page),
-            "d": hidden_of(page, "d"),
-            "i": hidden_of(page, "i"),
-            "kommentar": "Personalet er søde.",
-            "send": "1",
-        },
+        data=comment_form(page, "Personalet er søde."),
         allow_redirects=False,
     )
     thanks = await read(await client.get(response.headers["Location"]))
@@ -140,13 +141,7 @@ async def test_a_too_long_comment_is_kept_and_refused_politely(
     text = "ord " * 400
     response = await client.post(
         "/svar/kommentar",
-        data={
-            "csrf": csrf_of(page),
-            "d": hidden_of(page, "d"),
-            "i": hidden_of(page, "i"),
-            "kommentar": text,
-            "send": "1",
-        },
+        data=comment_form(page, text),
     )
     body = await read(response)
     assert response.status == 400

@@ -43,16 +43,19 @@ from surveys.journey import (
     web_stop,
 )
 from surveys.journey.onboarding import accept_information, open_invite
-from surveys.letters.invitations import issue_letters
 from surveys.letters.reminders import reminder_letters
-from surveys.questionnaire.loader import load_surveys
 from surveys.registry import people
 from surveys.registry.invites import hash_token
 from tests.bot.test_rounds import REMINDER, invitations
-from tests.harness import BOT_USERNAME, BotHarness
+from tests.harness import (
+    BOT_USERNAME,
+    LINK_SECRET,
+    PUBLIC_URL,
+    BotHarness,
+    print_letters,
+    standard_round,
+)
 
-SECRET = b"a-test-link-secret-of-enough-length-0123456789"
-PUBLIC_URL = "https://pejling.test"
 TELEGRAM_USER, BOTH_USER = 710_001, 710_002
 INVITATION = "nyt spørgeskema"
 RESPONSE = FigureKey(Audience.RELATIVE, FigureKind.RESPONSE)
@@ -110,15 +113,7 @@ async def _unit_of_people(harness: BotHarness) -> People:
         bo.relatives_wanted = 1
         carl = await people.add_citizen(session, unit, "Carl")
         carl.relatives_wanted = 3
-        batch = await issue_letters(
-            session,
-            unit,
-            RoundAudience.RELATIVES,
-            bot_username=BOT_USERNAME,
-            ttl=timedelta(days=30),
-            secret=SECRET,
-            public_url=PUBLIC_URL,
-        )
+        batch = await print_letters(session, unit)
         await session.commit()
     tokens = [letter.token for letter in batch.letters if letter.first_name in ("Anna", "Carl")]
     [bo_token] = [letter.token for letter in batch.letters if letter.first_name == "Bo"]
@@ -161,7 +156,7 @@ def _invitations(harness: BotHarness) -> Counter[int]:
 async def _reminded(harness: BotHarness, round_id: int) -> tuple[set[str], int]:
     async with harness.sessions() as session:
         batch = await reminder_letters(
-            session, round_id, bot_username=BOT_USERNAME, secret=SECRET, public_url=PUBLIC_URL
+            session, round_id, bot_username=BOT_USERNAME, secret=LINK_SECRET, public_url=PUBLIC_URL
         )
     return {letter.token for letter in batch.letters}, batch.started
 
@@ -176,13 +171,8 @@ async def test_a_round_reaches_web_only_people_by_letter_and_telegram_users_by_t
     async with harness.sessions() as session:
         unit = await people.find_unit(session, "Plejecenter Åbakken")
         assert await rounds.count_eligible(session, [unit.id], RoundAudience.RELATIVES) == 11
-        round_, invited = await rounds.start_round(
-            session,
-            load_surveys()["standard"],
-            [unit],
-            RoundAudience.RELATIVES,
-            utcnow() + timedelta(days=14),
-            anonymous=False,
+        round_, invited = await standard_round(
+            session, [unit], RoundAudience.RELATIVES, anonymous=False
         )
         round_id, opened = round_.id, round_.opens_at
         await session.commit()
@@ -307,24 +297,8 @@ async def test_a_web_person_who_accepts_during_a_round_joins_it_with_no_chat_rem
         unit = await people.add_unit(session, "Plejecenter Åbakken", "care_home")
         citizen = await people.add_citizen(session, unit, "Anna")
         citizen.relatives_wanted = 1
-        [letter] = (
-            await issue_letters(
-                session,
-                unit,
-                RoundAudience.RELATIVES,
-                bot_username=BOT_USERNAME,
-                ttl=timedelta(days=30),
-                secret=SECRET,
-                public_url=PUBLIC_URL,
-            )
-        ).letters
-        round_, invited = await rounds.start_round(
-            session,
-            load_surveys()["standard"],
-            [unit],
-            RoundAudience.RELATIVES,
-            utcnow() + timedelta(days=14),
-        )
+        [letter] = (await print_letters(session, unit)).letters
+        round_, invited = await standard_round(session, [unit], RoundAudience.RELATIVES)
         await session.commit()
     assert invited == 0  # the letter is not opened yet: no one to invite
     async with sessions() as session:
@@ -360,27 +334,12 @@ async def test_a_web_person_who_links_telegram_mid_round_is_reminded_in_the_chat
         for name in ("Anna", "Bent", "Carl"):
             citizen = await people.add_citizen(session, unit, name)
             citizen.relatives_wanted = 1
-        batch = await issue_letters(
-            session,
-            unit,
-            RoundAudience.RELATIVES,
-            bot_username=BOT_USERNAME,
-            ttl=timedelta(days=30),
-            secret=SECRET,
-            public_url=PUBLIC_URL,
-        )
+        batch = await print_letters(session, unit)
         token = {letter.first_name: letter.token for letter in batch.letters}
         web = {name: await _web_person(session, token[name]) for name in token}
         opened = utcnow() - timedelta(days=4)
-        round_, invited = await rounds.start_round(
-            session,
-            load_surveys()["standard"],
-            [unit],
-            RoundAudience.RELATIVES,
-            opened + timedelta(days=14),
-            now=opened,
-            reminder_days=(3, 7),
-            anonymous=anonymous,
+        round_, invited = await standard_round(
+            session, [unit], RoundAudience.RELATIVES, now=opened, anonymous=anonymous
         )
         round_id = round_.id
         await session.commit()
@@ -434,26 +393,12 @@ async def test_chat_reminders_after_linking_count_from_the_invitation_and_skip_p
         for name in ("Anna", "Bent"):
             citizen = await people.add_citizen(session, unit, name)
             citizen.relatives_wanted = 1
-        batch = await issue_letters(
-            session,
-            unit,
-            RoundAudience.RELATIVES,
-            bot_username=BOT_USERNAME,
-            ttl=timedelta(days=30),
-            secret=SECRET,
-            public_url=PUBLIC_URL,
-        )
+        batch = await print_letters(session, unit)
         token = {letter.first_name: letter.token for letter in batch.letters}
         anna = await _web_person(session, token["Anna"])
         now = utcnow()
-        await rounds.start_round(
-            session,
-            load_surveys()["standard"],
-            [unit],
-            RoundAudience.RELATIVES,
-            now + timedelta(days=12),
-            now=now - timedelta(days=8),
-            reminder_days=(3, 7),
+        await standard_round(
+            session, [unit], RoundAudience.RELATIVES, days=20, now=now - timedelta(days=8)
         )
         _, visitor = await open_web_link(session, token["Bent"])
         assert visitor is not None

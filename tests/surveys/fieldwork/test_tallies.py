@@ -50,15 +50,8 @@ async def _varied_round(
         kind = UnitKind(unit.kind)
         for audience in (Audience.CITIZEN, Audience.RELATIVE):
             for _ in range(rng.randint(6, 14)):
-                answers: dict[str, int | str] = {}
                 items = survey.items_for(audience, kind)
-                stop = rng.randint(1, len(items)) if rng.random() < 0.2 else len(items)
-                for item in items[:stop]:
-                    roll = rng.random()
-                    size = len(survey.scale_of(item).options)
-                    answers[item.id] = (
-                        "x" if roll < 0.08 else "s" if roll < 0.12 else rng.randint(1, size)
-                    )
+                answers, done = data.varied_answers(survey, items, rng)
                 await data.person(
                     session,
                     round_,
@@ -66,7 +59,7 @@ async def _varied_round(
                     answers,
                     audience=audience.value,
                     proxy=rng.random() < 0.15,
-                    status="completed" if stop == len(items) else "started",
+                    status="completed" if done else "started",
                 )
     return round_
 

@@ -27,7 +27,6 @@ from storage.models import (
     WebCodeFailure,
 )
 from storage.types import utcnow
-from surveys.fieldwork import rounds
 from surveys.fieldwork.care_events import citizen_left
 from surveys.journey import (
     DONT_KNOW,
@@ -51,15 +50,19 @@ from surveys.journey import (
     web_visitor,
 )
 from surveys.journey.web import GLOBAL_MAX_CODE_FAILURES
-from surveys.letters.invitations import issue_letters
 from surveys.privacy.rights import web_delete_my_data, web_my_data
-from surveys.questionnaire.loader import load_surveys
 from surveys.registry import people
 from surveys.registry.invites import format_code, hash_code, hash_token
-from tests.harness import BOT_USERNAME, BotHarness
+from tests.harness import (
+    BOT_USERNAME,
+    LINK_SECRET,
+    BotHarness,
+    answer_on_the_web,
+    print_letters,
+    standard_round,
+)
 
-SECRET = b"a-test-link-secret-of-enough-length-0123456789"
-KEYS = LinkKeys(secret=SECRET, bot_username=BOT_USERNAME)
+KEYS = LinkKeys(secret=LINK_SECRET, bot_username=BOT_USERNAME)
 
 
 async def _setup(
@@ -77,25 +80,9 @@ async def _setup(
         citizen = await people.add_citizen(session, unit, name)
         citizen.relatives_wanted = 1
         if round_open:
-            await rounds.start_round(
-                session,
-                load_surveys()["standard"],
-                [unit],
-                RoundAudience.RELATIVES,
-                utcnow() + timedelta(days=14),
-                anonymous=anonymous,
-            )
-        batch = await issue_letters(
-            session,
-            unit,
-            RoundAudience.RELATIVES,
-            bot_username=BOT_USERNAME,
-            ttl=timedelta(days=30),
-            secret=SECRET,
-            public_url="https://pejling.test",
-        )
+            await standard_round(session, [unit], RoundAudience.RELATIVES, anonymous=anonymous)
+        [letter] = (await print_letters(session, unit)).letters
         await session.commit()
-        [letter] = batch.letters
         assert letter.code is not None
         return letter.token, letter.code, citizen.id
 
@@ -187,31 +174,11 @@ async def test_unknown_expired_and_replaced_codes_are_alike_and_throttled_per_ad
     # Printing the letters again replaces the unused one: its code and link no longer work.
     async with sessions() as session:
         unit = await people.find_unit(session, "Plejecenter Åbakken")
-        [letter] = (
-            await issue_letters(
-                session,
-                unit,
-                RoundAudience.RELATIVES,
-                bot_username=BOT_USERNAME,
-                ttl=timedelta(days=30),
-                secret=SECRET,
-                public_url="https://pejling.test",
-            )
-        ).letters
+        [letter] = (await print_letters(session, unit)).letters
         expired_unit = await people.add_unit(session, "Hjemmeplejen Vest", "home_care")
         expired_citizen = await people.add_citizen(session, expired_unit, "Bo")
         expired_citizen.relatives_wanted = 1
-        [expired] = (
-            await issue_letters(
-                session,
-                expired_unit,
-                RoundAudience.RELATIVES,
-                bot_username=BOT_USERNAME,
-                ttl=timedelta(days=1),
-                secret=SECRET,
-                public_url="https://pejling.test",
-            )
-        ).letters
+        [expired] = (await print_letters(session, expired_unit, days=1)).letters
         await session.commit()
     assert letter.code is not None and expired.code is not None
     later = utcnow() + timedelta(days=2)
@@ -346,22 +313,17 @@ async def test_an_anonymous_round_cuts_the_link_when_the_person_finishes_on_the_
 ) -> None:
     token, _, _ = await _setup(sessions, anonymous=True)
     async with sessions() as session:
-        _, visitor = await open_web_link(session, token)
-        assert visitor is not None
-        step = await web_accept_information(session, visitor.respondent_id)
-        assert isinstance(step, Question)
-        for index in range(7):
-            await web_answer(session, visitor.respondent_id, step.delivery_id, index, "1")
-        done = await web_comment(session, visitor.respondent_id, step.delivery_id, None)
+        on_the_web = await answer_on_the_web(session, token, 7, finish=True)
         await session.commit()
-    assert isinstance(done.shown, Finished)
+    me = on_the_web.respondent_id
+    assert on_the_web.done is not None and isinstance(on_the_web.done.shown, Finished)
     async with sessions() as session:
         [(owner, status)] = (
             await session.execute(select(Delivery.respondent_id, Delivery.status))
         ).all()
-        current = await web_current(session, visitor.respondent_id)
+        current = await web_current(session, me)
         # The person is still there (for the next round), but not tied to these answers.
-        assert await session.get(Respondent, visitor.respondent_id) is not None
+        assert await session.get(Respondent, me) is not None
     assert (owner, status) == (None, "completed")
     assert current == Finished(None, None)
 
@@ -375,13 +337,7 @@ async def test_a_later_round_takes_a_web_person_in_with_the_same_link(
         assert visitor is not None
         assert await web_accept_information(session, visitor.respondent_id) is None
         unit = await people.find_unit(session, "Plejecenter Åbakken")
-        await rounds.start_round(
-            session,
-            load_surveys()["standard"],
-            [unit],
-            RoundAudience.RELATIVES,
-            utcnow() + timedelta(days=14),
-        )
+        await standard_round(session, [unit], RoundAudience.RELATIVES)
         await session.commit()
     async with sessions() as session:
         _, again = await open_web_link(session, token)
@@ -497,40 +453,19 @@ async def test_delete_my_data_on_the_web_leaves_no_row_naming_the_person(
         unit = await people.add_unit(session, "Plejecenter Syd", "care_home")
         gudrun = await people.add_citizen(session, unit, "Gudrun")
         holger = await people.add_citizen(session, unit, "Holger")
-        await rounds.start_round(
-            session,
-            load_surveys()["standard"],
-            [unit],
-            RoundAudience.CITIZENS,
-            utcnow() + timedelta(days=14),
-            anonymous=False,
-        )
-        letters = (
-            await issue_letters(
-                session,
-                unit,
-                RoundAudience.CITIZENS,
-                bot_username=BOT_USERNAME,
-                ttl=timedelta(days=30),
-                secret=SECRET,
-                public_url="https://pejling.test",
-            )
-        ).letters
+        await standard_round(session, [unit], RoundAudience.CITIZENS, anonymous=False)
+        letters = (await print_letters(session, unit, RoundAudience.CITIZENS)).letters
         await session.commit()
     mine = next(letter for letter in letters if letter.first_name == "Gudrun")
     theirs = next(letter for letter in letters if letter.first_name == "Holger")
     ids = []
     for letter in (mine, theirs):
         async with sessions() as session:
-            _, visitor = await open_web_link(session, letter.token)
-            assert visitor is not None
-            step = await web_accept_information(session, visitor.respondent_id)
-            assert isinstance(step, Question)
-            for index in range(step.total):
-                await web_answer(session, visitor.respondent_id, step.delivery_id, index, "1")
-            await web_comment(session, visitor.respondent_id, step.delivery_id, "Fin mad")
+            on_the_web = await answer_on_the_web(
+                session, letter.token, finish=True, comment="Fin mad"
+            )
             await session.commit()
-            ids.append(visitor.respondent_id)
+            ids.append(on_the_web.respondent_id)
     async with sessions() as session:
         data = await web_my_data(session, ids[0], retention_months=13)
         assert data is not None and data.answers > 0 and data.comments == 1

@@ -18,10 +18,10 @@ from surveys.letters import invitations as letters
 from surveys.letters.pdf import LetterSender, render_letters_pdf
 from surveys.registry import importing, people
 from surveys.registry.invites import find_invite
+from tests import harness
 from tests.letters_pdf import codes_on, links_on, page_texts, scan_qr, type_sizes, web_links_on
 
 BOT = "pejling_test_bot"
-SECRET = b"a-test-link-secret-of-enough-length-0123456789"
 PUBLIC_URL = "https://pejling.testrup.dk"
 SENDER = LetterSender("Testrup Kommune", "Ældreservice, tlf. 70 11 22 33")
 CITIZENS = (
@@ -46,14 +46,8 @@ async def print_letters(
     audience: RoundAudience = RoundAudience.BOTH,
 ) -> letters.LetterBatch:
     async with sessions() as session:
-        batch = await letters.issue_letters(
-            session,
-            unit,
-            audience,
-            bot_username=BOT,
-            ttl=timedelta(days=60),
-            secret=SECRET,
-            public_url=PUBLIC_URL,
+        batch = await harness.print_letters(
+            session, unit, audience, days=60, bot_username=BOT, public_url=PUBLIC_URL
         )
         await session.commit()
         return batch

@@ -3,26 +3,27 @@ and letters never opened, with the same link and code as their first letter."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import RoundAudience
-from storage.types import utcnow
 from surveys import journey
 from surveys.errors import PejlingError
 from surveys.fieldwork import rounds
 from surveys.letters import invitations as letters
 from surveys.letters.pdf import LetterSender, render_letters_pdf
 from surveys.letters.reminders import reminder_letters
-from surveys.questionnaire.loader import load_surveys
 from surveys.registry import people
+from tests.harness import (
+    BOT_USERNAME,
+    LINK_SECRET,
+    answer_on_the_web,
+    print_letters,
+    standard_round,
+)
 from tests.letters_pdf import codes_on, page_texts, scan_qr, web_links_on
 
-SECRET = b"a-test-link-secret-of-enough-length-0123456789"
 URL = "https://pejling.testrup.dk"
-BOT = "pejling_test_bot"
 
 
 async def test_reminders_go_only_to_the_unfinished_without_telegram(
@@ -34,39 +35,16 @@ async def test_reminders_go_only_to_the_unfinished_without_telegram(
         for name in names:
             citizen = await people.add_citizen(session, unit, name)
             citizen.relatives_wanted = 1
-        round_, _ = await rounds.start_round(
-            session,
-            load_surveys()["standard"],
-            [unit],
-            RoundAudience.RELATIVES,
-            utcnow() + timedelta(days=14),
-        )
-        batch = await letters.issue_letters(
-            session,
-            unit,
-            RoundAudience.RELATIVES,
-            bot_username=BOT,
-            ttl=timedelta(days=30),
-            secret=SECRET,
-            public_url=URL,
-        )
+        round_, _ = await standard_round(session, [unit], RoundAudience.RELATIVES)
+        batch = await print_letters(session, unit, public_url=URL)
         await session.commit()
     first = {letter.first_name: letter for letter in batch.letters}
 
     async def on_the_web(name: str, answers: int, finish: bool = False) -> int:
         async with sessions() as session:
-            _, visitor = await journey.open_web_link(session, first[name].token)
-            assert visitor is not None
-            step = await journey.web_accept_information(session, visitor.respondent_id)
-            assert isinstance(step, journey.Question)
-            for index in range(answers):
-                await journey.web_answer(
-                    session, visitor.respondent_id, step.delivery_id, index, "1"
-                )
-            if finish:
-                await journey.web_comment(session, visitor.respondent_id, step.delivery_id, None)
+            on_the_web = await answer_on_the_web(session, first[name].token, answers, finish=finish)
             await session.commit()
-            return visitor.respondent_id
+            return on_the_web.respondent_id
 
     await on_the_web("Anna", 2)  # began on the web: reminded
     await on_the_web("Bent", 7, finish=True)  # finished (anonymous round): not reminded
@@ -84,7 +62,7 @@ async def test_reminders_go_only_to_the_unfinished_without_telegram(
 
     async with sessions() as session:
         reminders = await reminder_letters(
-            session, round_.id, bot_username=BOT, secret=SECRET, public_url=URL
+            session, round_.id, bot_username=BOT_USERNAME, secret=LINK_SECRET, public_url=URL
         )
     assert [letter.first_name for letter in reminders.letters] == ["Anna", "Dora"]
     assert (reminders.started, reminders.never_opened) == (1, 1)
@@ -120,5 +98,9 @@ async def test_reminders_go_only_to_the_unfinished_without_telegram(
         await session.commit()
         with pytest.raises(PejlingError, match="closed"):
             await reminder_letters(
-                session, round_.id, bot_username=BOT, secret=SECRET, public_url=URL
+                session,
+                round_.id,
+                bot_username=BOT_USERNAME,
+                secret=LINK_SECRET,
+                public_url=URL,
             )

@@ -27,6 +27,7 @@ from surveys.fieldwork import rounds
 from surveys.indicators import compute_report, round_selection
 from surveys.privacy import retention
 from surveys.questionnaire.loader import load_surveys
+from tests.harness import standard_round
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -51,14 +52,8 @@ async def answered_round(
 ) -> int:
     """A round opened at ``opened`` (open 14 days) in which everyone answered E5 'Ofte'
     and left a comment; links kept (as in an identified round, or before closing)."""
-    round_, _ = await rounds.start_round(
-        session,
-        load_surveys()["standard"],
-        [unit],
-        RoundAudience.RELATIVES,
-        opened + timedelta(days=14),
-        now=opened,
-        anonymous=anonymous,
+    round_, _ = await standard_round(
+        session, [unit], RoundAudience.RELATIVES, now=opened, anonymous=anonymous
     )
     deliveries = (
         (await session.execute(select(Delivery).where(Delivery.round_id == round_.id)))

@@ -40,15 +40,7 @@ async def _round_with_answers(
         for audience in (Audience.CITIZEN, Audience.RELATIVE):
             items = survey.items_for(audience, kind)
             for number in range(rng.randint(12, 16)):
-                stop = rng.randint(1, len(items)) if rng.random() < 0.2 else len(items)
-                answers: dict[str, int | str] = {}
-                for item in items[:stop]:
-                    roll = rng.random()
-                    size = len(survey.scale_of(item).options)
-                    answers[item.id] = (
-                        "x" if roll < 0.08 else "s" if roll < 0.12 else rng.randint(1, size)
-                    )
-                done = stop == len(items)
+                answers, done = data.varied_answers(survey, items, rng)
                 await data.person(
                     session,
                     round_,
