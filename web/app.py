@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 from aiohttp_session import get_session
 
 from bot.config import Settings
@@ -31,6 +32,11 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 ENGINE = web.AppKey("engine", AsyncEngine)
+#: Requests handled at the same time. Each holds a database connection while it runs, and
+#: in `pejling run` the pages share the pool with the bot (storage.db.POOL_SIZE): a burst
+#: of people opening their letters waits its turn here, not in the pool, where a wait of
+#: 30 s ends in an error page and holds up the presses in the chat too.
+REQUESTS_AT_ONCE = 8
 
 
 def template_options() -> dict[str, Any]:
@@ -57,8 +63,10 @@ def build_web_app(settings: Settings, sessions: Sessions, engine: AsyncEngine) -
     app[ENGINE] = engine
     https = (settings.public_url or "").startswith("https://")
     app[HTTPS_KEY] = https
-    # The session's middleware outermost, so a page made of an error still sets the
-    # cookie; then the error pages; then CSRF, whose refusal they turn into a page.
+    # Requests wait their turn first; then the session's middleware, so a page made of an
+    # error still sets the cookie; then the error pages; then CSRF, whose refusal they
+    # turn into a page.
+    app.middlewares.append(taking_turns(REQUESTS_AT_ONCE))
     setup_cookie_sessions(app, secret, secure=https)
     app.middlewares.append(error_pages)
     app.middlewares.append(csrf_middleware)
@@ -78,6 +86,21 @@ async def healthz(request: web.Request) -> web.Response:
         {"status": "ok" if healthy else "unhealthy", "web": "ok", "database": database},
         status=200 if healthy else 503,
     )
+
+
+def taking_turns(limit: int) -> Middleware:
+    """At most ``limit`` requests of this application in its handlers at once (the static
+    files, which touch no database, go straight through); the rest wait in turn."""
+    gate = asyncio.Semaphore(limit)
+
+    @web.middleware
+    async def wait_for_turn(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/static/"):
+            return await handler(request)
+        async with gate:
+            return await handler(request)
+
+    return wait_for_turn
 
 
 @web.middleware
