@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 FOLDERS = {"bot", "surveys", "storage", "standin", "demo", "locale", "tests", "bench", "scripts"}
-FOLDERS |= {"docs", ".ci"}
+FOLDERS |= {"docs", ".ci", "prometheus"}
 # A path of the repository anywhere in the README: in code, in a link, in prose.
 PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(map(re.escape, sorted(FOLDERS)))})/[\w./<>*-]*)")
 # A bare name in the Layout block (``app.py``, ``cli/``), not a piece of a longer path.
