@@ -14,6 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.types import BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
@@ -227,7 +228,13 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
         health = None
         pages = None
         try:
-            await set_menu(bot, i18n)
+            try:
+                await set_menu(bot, i18n)
+            except TelegramUnauthorizedError as error:
+                raise SettingsError(
+                    "BOT_TOKEN: Telegram refused the token (401 Unauthorized): it is wrong or "
+                    "was revoked; set the bot's current token from @BotFather"
+                ) from error
             scheduler.start()
             pages = await _start_web_pages(settings, sessions, engine)
             if settings.health_port:
@@ -256,7 +263,8 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
             # The sender first: it finishes the message in flight and records it. Shutting
             # APScheduler down first would cancel that tick mid-message.
             await ticker.shutdown()
-            scheduler.shutdown(wait=False)
+            if scheduler.running:  # not yet, when starting failed
+                scheduler.shutdown(wait=False)
             if health is not None:
                 await health.cleanup()
             if pages is not None:

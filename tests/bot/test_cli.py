@@ -207,6 +207,26 @@ async def test_bad_settings_and_bad_survey_files_give_one_clear_line(tmp_path: P
     assert bad_token.code == 2 and bad_token.err.startswith("pejling: BOT_TOKEN: ")
     no_token = await pejling("run", env={**sqlite, "BOT_TOKEN": ""})
     assert no_token.code == 2 and "BOT_TOKEN is not set" in no_token.err
+    # A token of the right form that Telegram refuses (wrong, or revoked at @BotFather).
+    async with BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME) as standin:
+        refused = await pejling(
+            "run",
+            env={
+                **sqlite,
+                "BOT_TOKEN": TOKEN.replace(TOKEN[-6:], "XXXXXX"),
+                "TELEGRAM_API_URL": standin.url,
+                "HEALTH_PORT": "0",
+                "WEB_PORT": "0",
+            },
+        )
+    # After `run`'s migration lines, one line says what is wrong; no traceback.
+    assert refused.code == 2, refused.err
+    assert (
+        refused.err.strip()
+        .splitlines()[-1]
+        .startswith("pejling: BOT_TOKEN: Telegram refused the token (401")
+    )
+    assert "Traceback" not in refused.err and "Unclosed" not in refused.err, refused.err
 
     broken = tmp_path / "broken.yaml"
     broken.write_text(
