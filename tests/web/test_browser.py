@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Answer, AnswerKind, Channel, Comment, InviteRole, Respondent
+from tests.databases import DATABASES, MigratedTemplates, fresh_database
 from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveSite, require_chromium
 
 if TYPE_CHECKING:
@@ -38,9 +39,13 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
-    live = LiveSite(Path(tmp_path_factory.mktemp("web")))
+@pytest.fixture(params=DATABASES)
+def site(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[LiveSite]:
+    """The pages on a migrated database of the test's own, SQLite or PostgreSQL, as
+    ``engine`` gives the other tests (made on the site's loop: see LiveSite)."""
+    live = LiveSite(fresh_database(request.param, tmp_path, migrated_templates, migrated=True))
     live.start()
     try:
         yield live
