@@ -44,12 +44,14 @@ from surveys.questionnaire.translation import LOCALES
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram"
-#: Updates handled at the same time. Each holds a database connection while it runs; a
-#: burst of hundreds of presses must not take the whole pool (storage.db.POOL_SIZE) and
-#: wait there 30 s for a connection, then fail, nor starve the sender and the pages. The
-#: rest wait at Telegram: polling fetches no more meanwhile, and Telegram opens no more
-#: webhook connections than this.
-UPDATES_AT_ONCE = 8
+#: Updates handled at the same time. Without a bound, a burst of hundreds of presses asked
+#: the pool (storage.db.POOL_SIZE, 20 at a peak) for connections all at once, and the last
+#: waited there 30 s and failed. A press spends much of its time talking to Telegram, not
+#: holding a connection, so the bound is above the pool's steady size: with 8, presses
+#: queued in the benchmark (p99 at 50 presses/s on SQLite 244 ms), with 16 they did not
+#: (75 ms; bench/PROFILES.md). The rest wait at Telegram: polling fetches no more
+#: meanwhile, and Telegram opens no more webhook connections than this.
+UPDATES_AT_ONCE = 16
 
 
 def build_bot(settings: Settings) -> Bot:

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Connections the pool keeps open, and as many again opened at a peak (SQLAlchemy's
-#: default is 5 + 10): room for the updates the bot handles at once
-#: (``bot.app.UPDATES_AT_ONCE``), its sender and scheduler, and the web pages, so that a
-#: burst of presses does not open and close connections all the time.
+#: default is 5 + 10): for the updates the bot handles at once (``bot.app.UPDATES_AT_ONCE``)
+#: and the pages' requests (``web.app.REQUESTS_AT_ONCE``), which hold one only while they
+#: read and write, and the sender and the scheduler, so that a burst does not open and
+#: close connections all the time.
 POOL_SIZE = 10
 HEALTH_TIMEOUT = 3.0  # seconds a health check waits for the database
 

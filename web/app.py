@@ -32,11 +32,11 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 ENGINE = web.AppKey("engine", AsyncEngine)
-#: Requests handled at the same time. Each holds a database connection while it runs, and
-#: in `pejling run` the pages share the pool with the bot (storage.db.POOL_SIZE): a burst
-#: of people opening their letters waits its turn here, not in the pool, where a wait of
-#: 30 s ends in an error page and holds up the presses in the chat too.
-REQUESTS_AT_ONCE = 8
+#: Requests handled at the same time. In `pejling run` the pages share the database pool
+#: with the bot (storage.db.POOL_SIZE): a burst of people opening their letters waits its
+#: turn here, not in the pool, where a wait of 30 s ends in an error page and holds up the
+#: presses in the chat too. The same bound as the bot's updates (bot.app.UPDATES_AT_ONCE).
+REQUESTS_AT_ONCE = 16
 
 
 def template_options() -> dict[str, Any]:
