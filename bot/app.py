@@ -14,7 +14,11 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
@@ -236,6 +240,15 @@ async def serve(settings: Settings, *, webhook: bool = False) -> None:
                 raise SettingsError(
                     "BOT_TOKEN: Telegram refused the token (401 Unauthorized): it is wrong or "
                     "was revoked; set the bot's current token from @BotFather"
+                ) from error
+            except (TelegramNetworkError, TelegramServerError) as error:
+                # Polling and the webhook need Telegram at start-up too (who the bot is,
+                # where updates go): one line and a stop, and the service manager (compose's
+                # restart policy) starts Pejling again.
+                raise SettingsError(
+                    f"TELEGRAM_API_URL: cannot reach Telegram at {settings.telegram_api_url} "
+                    f"({error.message}); check the address and the network, then start "
+                    "Pejling again"
                 ) from error
             scheduler.start()
             pages = await _start_web_pages(settings, sessions, engine)

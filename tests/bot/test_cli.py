@@ -227,6 +227,26 @@ async def test_bad_settings_and_bad_survey_files_give_one_clear_line(tmp_path: P
         .startswith("pejling: BOT_TOKEN: Telegram refused the token (401")
     )
     assert "Traceback" not in refused.err and "Unclosed" not in refused.err, refused.err
+    # Telegram (or the way to it) down when Pejling starts: one line naming the address.
+    async with BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME) as standin:
+        standin.outage("disconnect")
+        unreachable = await pejling(
+            "run",
+            env={
+                **sqlite,
+                "BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": standin.url,
+                "HEALTH_PORT": "0",
+                "WEB_PORT": "0",
+            },
+        )
+    assert unreachable.code == 2, unreachable.err
+    assert (
+        unreachable.err.strip()
+        .splitlines()[-1]
+        .startswith(f"pejling: TELEGRAM_API_URL: cannot reach Telegram at {standin.url} (")
+    )
+    assert "Traceback" not in unreachable.err and "Unclosed" not in unreachable.err
 
     broken = tmp_path / "broken.yaml"
     broken.write_text(
