@@ -50,11 +50,11 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram"
 #: Updates handled at the same time. Without a bound, a burst of hundreds of presses asked
 #: the pool (storage.db.POOL_SIZE, 20 at a peak) for connections all at once, and the last
-#: waited there 30 s and failed. A press spends much of its time talking to Telegram, not
-#: holding a connection, so the bound is above the pool's steady size: with 8, presses
-#: queued in the benchmark (p99 at 50 presses/s on SQLite 244 ms), with 16 they did not
-#: (75 ms; bench/PROFILES.md). The rest wait at Telegram: polling fetches no more
-#: meanwhile, and Telegram opens no more webhook connections than this.
+#: waited there 30 s and failed. A press commits before it talks to Telegram, so it holds
+#: a connection for a short part of its time and the bound can be above the pool's steady
+#: size; 16 was never slower than no bound in the benchmark runs, 8 was the slowest of
+#: them (bench/PROFILES.md). The rest wait at Telegram: polling fetches no more meanwhile,
+#: and Telegram opens no more webhook connections than this.
 UPDATES_AT_ONCE = 16
 
 
