@@ -52,9 +52,9 @@ WEBHOOK_PATH = "/telegram"
 #: the pool (storage.db.POOL_SIZE, 20 at a peak) for connections all at once, and the last
 #: waited there 30 s and failed. A press commits before it talks to Telegram, so it holds
 #: a connection for a short part of its time and the bound can be above the pool's steady
-#: size; 16 was never slower than no bound in the benchmark runs, 8 was the slowest of
-#: them (bench/PROFILES.md). The rest wait at Telegram: polling fetches no more meanwhile,
-#: and Telegram opens no more webhook connections than this.
+#: size (the benchmark runs could not tell 8, 16 and no bound apart from their noise:
+#: bench/PROFILES.md). The rest wait at Telegram: polling fetches no more meanwhile, and
+#: Telegram opens no more webhook connections than this.
 UPDATES_AT_ONCE = 16
 
 
