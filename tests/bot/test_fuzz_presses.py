@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Table, func, select
 
 from standin import BotAPIStandIn, Person
-from standin.errors import ERR_CANT_EDIT, ERR_EDIT_NOT_FOUND, ERR_NOT_MODIFIED
+from standin.errors import ERR_CANT_EDIT, ERR_EDIT_NOT_FOUND, ERR_NO_TEXT, ERR_NOT_MODIFIED
 from storage.models import (
     Answer,
     Base,
@@ -37,8 +37,10 @@ ODD_DIGITS = ["³", "²", "٣", "۳", "१", "１", "𝟑", "⁷", "٠", "0003",
 HUGE = ["2147483648", "99999999999999999999", str(2**64), "-1", "-2147483649", "1e9"]
 COMMANDS = ["/start", "/start x", "/hjaelp", "/sprog", "/stop", "/mine_data", "/slet", "/foo"]
 TEXT_ALPHABET = string.printable + "æøåÆØÅ😀³٣１<>&\u200b\u202e"
-# What Telegram may refuse while people delete messages under the bot's hands.
-EXPECTED_REFUSALS = {ERR_EDIT_NOT_FOUND, ERR_CANT_EDIT, ERR_NOT_MODIFIED}
+# What Telegram may refuse while people delete messages under the bot's hands, and when a
+# press comes on a message that has no text to edit (a file the staff member was sent: a
+# forged press can ask for an export); the bot then sends the screen as a new message.
+EXPECTED_REFUSALS = {ERR_EDIT_NOT_FOUND, ERR_CANT_EDIT, ERR_NO_TEXT, ERR_NOT_MODIFIED}
 # Rows the people in the fuzz may add for themselves (answers, comments, a /runde draft, a
 # language chosen with /sprog before joining, which /slet removes), and the bot's
 # bookkeeping (update ids, wrong-link attempts).
