@@ -1,4 +1,5 @@
-"""The gettext catalogs in locale/, for code outside the chat (letters, survey checks).
+"""The gettext catalogs in locale/, for code outside the chat (letters, survey checks,
+the web pages), and the languages' ways of writing numbers and dates, for both edges.
 
 The chat uses aiogram's I18n on the same catalogs; this module is the one place that
 knows where they are.
@@ -7,11 +8,16 @@ knows where they are.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
+from babel.dates import format_date
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from surveys.clock import DANISH_TIME
 from surveys.questionnaire.schema import Survey
 
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
@@ -20,6 +26,24 @@ SOURCE_LOCALE = "da"
 """Danish: the language the texts are written in, and what a person sees until they choose."""
 LOCALES = (SOURCE_LOCALE, "en")
 """Every language a person can choose (the bot's /sprog, letters, the web pages)."""
+
+
+def normalise_locale(code: str | None) -> str:
+    """One of our locales for any language code Telegram, a cookie or a form may hold
+    ("", "en_US", "zh-hans")."""
+    base = (code or "").replace("-", "_").split("_")[0].lower()
+    return base if base in LOCALES else SOURCE_LOCALE
+
+
+@lru_cache(maxsize=4096)
+def number_text(value: int | float, locale: str) -> str:
+    """A number as the language writes it (remembered: every question shows two)."""
+    return format_decimal(value, locale=locale)
+
+
+def date_text(value: datetime, locale: str) -> str:
+    """A date as people write it in their language ("14. december 2026")."""
+    return format_date(value.astimezone(DANISH_TIME), format="long", locale=locale)
 
 
 def translations(locale: str) -> NullTranslations:
