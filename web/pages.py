@@ -28,7 +28,8 @@ from surveys.journey import (
 )
 from surveys.journey.information import RightsWay, information
 from surveys.privacy import rights as privacy
-from web.i18n import LANGUAGE_NAMES, LOCALES, date_text, gettext_for, normalise_locale, number_text
+from surveys.privacy.texts import my_data_text
+from web.i18n import LANGUAGE_NAMES, LOCALES, gettext_for, normalise_locale, number_text
 from web.security import client_address, csrf_token
 from web.views import comment_view, question_view
 
@@ -521,42 +522,11 @@ async def my_data(request: web.Request) -> web.Response:
         )
     if data is None:
         return await _session_over(request)
-    lines = []
-    for person in data.participations:
-        name = person.citizen_name or _("en borger")
-        if person.kind == "citizen":
-            lines.append(_("• Du svarer som borger ved {unit}").format(unit=person.unit_name))
-        else:
-            lines.append(
-                _("• Du svarer som pårørende til {name} ved {unit}").format(
-                    name=name, unit=person.unit_name
-                )
-            )
-    lines.append(
-        _("• Spørgeskemaer: {surveys}, svar: {answers}, kommentarer: {comments}").format(
-            surveys=number_text(data.surveys, locale),
-            answers=number_text(data.answers, locale),
-            comments=number_text(data.comments, locale),
-        )
-    )
-    lines.append(
-        _("• Sprog: {language}").format(language=_("engelsk") if locale == "en" else _("dansk"))
-    )
-    if data.stopped_at is not None:
-        lines.append(_("• Du har sagt nej tak til flere spørgeskemaer"))
-    after = []
-    if data.delete_by is not None:
-        after.append(
-            _("Dine svar slettes senest {date}.").format(date=date_text(data.delete_by, locale))
-        )
-    after.append(
-        _(
-            "Spørgeskemaer, du har afsluttet, er anonyme: svarene kan ikke længere kobles "
-            "til dig og tælles ikke med her."
-        )
-    )
-    # The chat's lines, shared in the catalog; the page shows them as a list.
-    lines = [line.removeprefix("• ") for line in lines]
+    # The chat's words (surveys/privacy/texts.py); the page shows the facts as a list and
+    # Jinja2 escapes the names.
+    text = my_data_text(data, _, locale)
+    lines = [line.removeprefix("• ") for line in text.kept]
+    after = text.deletion
     return await render(
         request, "my_data.html", _("Det har vi gemt om dig"), {"lines": lines, "after": after}
     )

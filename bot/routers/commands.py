@@ -16,10 +16,11 @@ from bot.config import Settings
 from bot.i18n import date_text, number_text
 from bot.paging import split_text
 from bot.routers.common import locale, remove_buttons
-from storage.housekeeping import KEEP_INVITE_FAILURES, KEEP_LANGUAGE_CHOICES
-from storage.models import Audience, InviteRole, TelegramAccount
+from storage.housekeeping import KEEP_LANGUAGE_CHOICES
+from storage.models import TelegramAccount
 from surveys import journey
 from surveys.privacy import rights as privacy
+from surveys.privacy.texts import failed_links_line, my_data_text
 from surveys.questionnaire.translation import LOCALES
 
 # (command, description) for Telegram's menu; lazy so each language gets its own text.
@@ -112,67 +113,17 @@ async def my_data(
         await message.answer(await _traces_text(session, message.from_user.id))
         return
     data = await privacy.my_data(session, account, settings.retention_months)
-    loc = locale()
-    lines = [_("Det har vi gemt om dig:")]
-    lines.append(_("• Din Telegram-konto (så vi kan skrive til dig)"))
-    for person in data.participations:
-        # Names come from the municipality's files and may hold "<" or "&".
-        name = html.quote(person.citizen_name) if person.citizen_name else _("en borger")
-        unit = html.quote(person.unit_name)
-        if person.kind == Audience.CITIZEN:
-            lines.append(_("• Du svarer som borger ved {unit}").format(unit=unit))
-        else:
-            lines.append(
-                _("• Du svarer som pårørende til {name} ved {unit}").format(name=name, unit=unit)
-            )
-    for role, units in data.staff_roles:
-        if role == InviteRole.COORDINATOR:
-            lines.append(_("• Du er kvalitetskoordinator"))
-        else:
-            lines.append(
-                _("• Du er medarbejder ved {units}").format(
-                    units=", ".join(html.quote(unit) for unit in units)
-                )
-            )
-    lines.append(
-        _("• Spørgeskemaer: {surveys}, svar: {answers}, kommentarer: {comments}").format(
-            surveys=number_text(data.surveys, loc),
-            answers=number_text(data.answers, loc),
-            comments=number_text(data.comments, loc),
-        )
-    )
-    lines.append(
-        _("• Sprog: {language}").format(language=_("engelsk") if loc == "en" else _("dansk"))
-    )
-    if data.stopped_at is not None:
-        lines.append(_("• Du har sagt nej tak til flere spørgeskemaer"))
-    if data.failed_links:
-        lines.append(_failed_links_line(data.failed_links, loc))
-    if data.delete_by is not None:
-        lines.append(
-            _("Dine svar slettes senest {date}.").format(date=date_text(data.delete_by, loc))
-        )
-    if data.anonymous_rounds and data.anonymous_delete_by is not None:
-        lines.append(
-            _(
-                "Spørgeskemaer med anonyme svar: {count}. Dine svar og kommentarer i dem kan "
-                "ikke længere kobles til dig og tælles ikke med her. De slettes senest {date}."
-            ).format(
-                count=number_text(data.anonymous_rounds, loc),
-                date=date_text(data.anonymous_delete_by, loc),
-            )
-        )
+    text = my_data_text(data, _, locale(), html.quote)
+    lines = [
+        _("Det har vi gemt om dig:"),
+        _("• Din Telegram-konto (så vi kan skrive til dig)"),
+        *text.kept,
+        *text.deletion,
+    ]
     lines.append(_("Skriv /slet, hvis du vil have alt slettet nu."))
     # Staff of many units, or a relative of many citizens, gets it in several messages.
     for part in split_text("\n".join(lines)):
         await message.answer(part)
-
-
-def _failed_links_line(count: int, loc: str) -> str:
-    return _("• Links, der ikke virkede: {count} (slettes efter {hours} timer)").format(
-        count=number_text(count, loc),
-        hours=number_text(int(KEEP_INVITE_FAILURES.total_seconds() // 3600), loc),
-    )
 
 
 async def _traces_text(session: AsyncSession, telegram_user_id: int) -> str:
@@ -193,7 +144,7 @@ async def _traces_text(session: AsyncSession, telegram_user_id: int) -> str:
             )
         )
     if traces.failed_links:
-        lines.append(_failed_links_line(traces.failed_links, loc))
+        lines.append(failed_links_line(traces.failed_links, _, loc))
     lines.append(_("Skriv /slet, hvis du vil have det slettet nu."))
     return "\n".join(lines)
 

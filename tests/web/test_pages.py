@@ -111,6 +111,11 @@ async def test_a_relative_answers_from_the_letter_to_the_thanks(
     # After finishing, the link shows the thanks and changes nothing.
     again = await read(await client.get("/svar"))
     assert h1_of(again) == "Tak for dine svar! 🌷"
+    # «Dine data» says what /mine_data says: the finished round's answers are cut from the
+    # person (the round is anonymous), no longer counted as theirs, and when they go.
+    mine = await read(await client.get("/svar/data"))
+    assert "svar: 0, kommentarer: 0" in mine
+    assert "Spørgeskemaer med anonyme svar: 1." in mine and "De slettes senest" in mine
 
 
 async def test_a_double_submit_and_an_old_tab_store_one_answer(
