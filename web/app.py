@@ -105,8 +105,9 @@ def taking_turns(limit: int) -> Middleware:
 
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """HTTP errors a person can meet (a forged or expired form, a page that does not
-    exist, a too big form) as a page in their language, with the same status."""
+    """HTTP errors a person can meet (a forged or expired form, a session that leads to
+    no one, a page that does not exist, a too big form) as a page in their language, with
+    the same status."""
     try:
         return await handler(request)
     except web.HTTPException as error:
@@ -114,24 +115,36 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
             raise
         session = await get_session(request)
         _ = gettext_for(normalise_locale(session.get(pages.LANGUAGE)))
-        if isinstance(error, CsrfRefused):
-            title = _("Siden var for gammel")
-            words = _(
-                "Formularen kom fra en side, der er for gammel, eller browseren har glemt, "
-                "hvem du er. Gå tilbage til spørgeskemaet, og prøv igen."
-            )
-        elif error.status == 413:
-            title = _("For meget tekst")
-            words = _("Det, du sendte, var for langt. Gå tilbage, og gør det kortere.")
-        elif error.status == 404:
-            title = _("Siden findes ikke")
-            words = _("Den side findes ikke. Brug linket eller koden fra dit brev.")
-        else:
-            title = _("Noget gik galt")
-            words = _("Siden kunne ikke vises. Prøv igen om lidt.")
         link = (
             ("/svar", _("Til spørgeskemaet"))
             if pages.RESPONDENT in session
             else ("/kode", _("Skriv koden fra brevet"))
         )
-        return await pages.message_page(request, title, [words], status=error.status, link=link)
+        if isinstance(error, pages.SessionOver):
+            title = _("Siden er udløbet")
+            words = [
+                _(
+                    "Vi kan ikke se, hvem du er. Det sker, når browseren har været lukket, "
+                    "eller når dine data er slettet."
+                ),
+                _("Brug linket eller QR-koden fra dit brev igen, eller skriv koden fra brevet."),
+            ]
+            link = ("/kode", _("Skriv koden fra brevet"))
+        elif isinstance(error, CsrfRefused):
+            title = _("Siden var for gammel")
+            words = [
+                _(
+                    "Formularen kom fra en side, der er for gammel, eller browseren har glemt, "
+                    "hvem du er. Gå tilbage til spørgeskemaet, og prøv igen."
+                )
+            ]
+        elif error.status == 413:
+            title = _("For meget tekst")
+            words = [_("Det, du sendte, var for langt. Gå tilbage, og gør det kortere.")]
+        elif error.status == 404:
+            title = _("Siden findes ikke")
+            words = [_("Den side findes ikke. Brug linket eller koden fra dit brev.")]
+        else:
+            title = _("Noget gik galt")
+            words = [_("Siden kunne ikke vises. Prøv igen om lidt.")]
+        return await pages.message_page(request, title, words, status=error.status, link=link)

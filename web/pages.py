@@ -134,22 +134,23 @@ async def _visitor(
     return visitor
 
 
+class SessionOver(web.HTTPUnauthorized):
+    """No person behind this browser session (the browser was closed, or their data is
+    deleted); the error pages (web.app.error_pages) show "Siden er udløbet"."""
+
+
+async def _the_visitor(
+    request: web.Request, db: AsyncSession, *, telegram: bool = False
+) -> Visitor:
+    """The person of this browser session, or SessionOver."""
+    visitor = await _visitor(request, db, telegram=telegram)
+    if visitor is None:
+        raise SessionOver()
+    return visitor
+
+
 async def _session_over(request: web.Request) -> web.Response:
-    session = await get_session(request)
-    _ = _gettext(session)[1]
-    return await message_page(
-        request,
-        _("Siden er udløbet"),
-        [
-            _(
-                "Vi kan ikke se, hvem du er. Det sker, når browseren har været lukket, "
-                "eller når dine data er slettet."
-            ),
-            _("Brug linket eller QR-koden fra dit brev igen, eller skriv koden fra brevet."),
-        ],
-        status=401,
-        link=("/kode", _("Skriv koden fra brevet")),
-    )
+    raise SessionOver()
 
 
 async def _sign_in(request: web.Request, visitor: Visitor) -> None:
@@ -282,9 +283,7 @@ async def code_given(request: web.Request) -> web.Response:
 async def welcome(request: web.Request) -> web.Response:
     """The landing page: answer here, or in Telegram."""
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db, telegram=True)
-    if visitor is None:
-        return await _session_over(request)
+        visitor = await _the_visitor(request, db, telegram=True)
     session = await get_session(request)
     _ = _gettext(session)[1]
     return await render(
@@ -306,13 +305,13 @@ async def survey(request: web.Request) -> web.Response:
     note = session.pop(NOTE, None)
     respondent_id = session.get(RESPONDENT)
     if not isinstance(respondent_id, int):
-        return await _session_over(request)
+        raise SessionOver()
     async with request.app[SESSIONS]() as db:
         # The person and their current step together: two reads on most pages.
         visitor, shown = await journey.web_survey(db, respondent_id)
         if visitor is None:
             session.pop(RESPONDENT, None)
-            return await _session_over(request)
+            raise SessionOver()
         if visitor.stopped:
             return await render(request, "stopped.html", _("Du får ikke flere spørgeskemaer"))
         if not visitor.informed:
@@ -398,9 +397,7 @@ def _note_for(outcome: Outcome) -> str | None:
 async def information_answered(request: web.Request) -> web.Response:
     form = await request.post()
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-        if visitor is None:
-            return await _session_over(request)
+        visitor = await _the_visitor(request, db)
         if form.get("choice") == "yes":
             await journey.web_accept_information(db, visitor.respondent_id)
             await db.commit()
@@ -426,9 +423,7 @@ async def answer_given(request: web.Request) -> web.Response:
     delivery_id, index = _row_id(form, "d"), _row_id(form, "i")
     choice = form.get("choice")
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-        if visitor is None:
-            return await _session_over(request)
+        visitor = await _the_visitor(request, db)
         if delivery_id is None or index is None:
             outcome = Outcome(refusal=Refusal.STALE)
         elif "back" in form:
@@ -453,9 +448,7 @@ async def comment_given(request: web.Request) -> web.Response:
     session = await get_session(request)
     _ = _gettext(session)[1]
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-        if visitor is None:
-            return await _session_over(request)
+        visitor = await _the_visitor(request, db)
         if delivery_id is None:
             outcome = Outcome(refusal=Refusal.STALE)
         elif "back" in form:
@@ -534,9 +527,7 @@ async def my_data(request: web.Request) -> web.Response:
 
 async def delete_form(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-    if visitor is None:
-        return await _session_over(request)
+        await _the_visitor(request, db)
     session = await get_session(request)
     _ = _gettext(session)[1]
     return await render(request, "delete.html", _("Slet dine data"))
@@ -549,9 +540,7 @@ async def delete_confirmed(request: web.Request) -> web.Response:
     if form.get("confirm") != "yes":
         raise see_other("/svar/data")
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-        if visitor is None:
-            return await _session_over(request)
+        visitor = await _the_visitor(request, db)
         await privacy.web_delete_my_data(db, visitor.respondent_id)
         await db.commit()
     locale = session.get(LANGUAGE)
@@ -572,9 +561,7 @@ async def delete_confirmed(request: web.Request) -> web.Response:
 
 async def stop_form(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-    if visitor is None:
-        return await _session_over(request)
+        visitor = await _the_visitor(request, db)
     session = await get_session(request)
     _ = _gettext(session)[1]
     if visitor.stopped:
@@ -584,9 +571,7 @@ async def stop_form(request: web.Request) -> web.Response:
 
 async def stop_confirmed(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-        if visitor is None:
-            return await _session_over(request)
+        visitor = await _the_visitor(request, db)
         await journey.web_stop(db, visitor.respondent_id)
         await db.commit()
     raise see_other("/svar/data/stop")
@@ -594,9 +579,7 @@ async def stop_confirmed(request: web.Request) -> web.Response:
 
 async def resume(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-        if visitor is None:
-            return await _session_over(request)
+        visitor = await _the_visitor(request, db)
         await journey.web_resume(db, visitor.respondent_id)
         await db.commit()
     raise see_other("/svar")
