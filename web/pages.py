@@ -149,10 +149,6 @@ async def _the_visitor(
     return visitor
 
 
-async def _session_over(request: web.Request) -> web.Response:
-    raise SessionOver()
-
-
 async def _sign_in(request: web.Request, visitor: Visitor) -> None:
     """A fresh session for the person (a new CSRF token too), in their language."""
     old = await get_session(request)
@@ -507,14 +503,12 @@ async def my_data(request: web.Request) -> web.Response:
     session = await get_session(request)
     locale, _ = _gettext(session)
     async with request.app[SESSIONS]() as db:
-        visitor = await _visitor(request, db)
-        if visitor is None:
-            return await _session_over(request)
+        visitor = await _the_visitor(request, db)
         data = await privacy.web_my_data(
             db, visitor.respondent_id, retention_months=request.app[SETTINGS].retention_months
         )
     if data is None:
-        return await _session_over(request)
+        raise SessionOver()
     # The chat's words (surveys/privacy/texts.py); the page shows the facts as a list and
     # Jinja2 escapes the names.
     text = my_data_text(data, _, locale)
